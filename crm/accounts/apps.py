@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "crm.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts and roles")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from . import demo, roles  # noqa: F401  (demo registers its seeder)
+
+        roles.grant(
+            roles.Role.ADMINISTRATOR,
+            "accounts.view_user",
+            "accounts.add_user",
+            "accounts.change_user",
+            "auth.view_group",
+            "auth.change_group",
+        )
+        roles.grant(roles.Role.LEADER, "accounts.view_user")
+        post_migrate.connect(roles.sync_role_permissions, dispatch_uid="sync_role_permissions")

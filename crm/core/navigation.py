@@ -1,0 +1,52 @@
+"""The sidebar, assembled from what each app registers in its AppConfig.ready().
+
+The floor cannot import the apps, so apps plug their entries in: a section, a label, a URL
+name and the roles that see it (None: everyone signed in).
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+
+from crm.accounts.roles import user_roles
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    section: str
+    label: str
+    url_name: str
+    roles: frozenset[str] | None = None
+    order: int = 100
+    icon: str = "•"
+    badge: str | None = None  # name of a context value holding a count, e.g. "unread_count"
+
+
+@dataclass
+class NavRegistry:
+    entries: list[NavEntry] = field(default_factory=list)
+    section_order: dict[str, int] = field(default_factory=dict)
+
+    def register(self, entry: NavEntry, *, section_order: int = 100) -> None:
+        if entry not in self.entries:
+            self.entries.append(entry)
+        self.section_order.setdefault(str(entry.section), section_order)
+
+    def for_user(self, user, current_path: str) -> list[dict]:
+        roles = user_roles(user)
+        sections: dict[str, dict] = {}
+        for entry in sorted(self.entries, key=lambda e: e.order):
+            if entry.roles is not None and not (entry.roles & roles):
+                continue
+            try:
+                url = reverse(entry.url_name)
+            except NoReverseMatch:
+                continue
+            key = str(entry.section)
+            section = sections.setdefault(key, {"title": entry.section, "links": []})
+            active = current_path == url or (url != "/" and current_path.startswith(url))
+            section["links"].append({"entry": entry, "url": url, "active": active})
+        return sorted(sections.values(), key=lambda s: self.section_order.get(str(s["title"]), 100))
+
+
+nav = NavRegistry()

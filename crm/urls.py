@@ -1,0 +1,43 @@
+"""The roof: the one module that knows every app."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from crm.accounts.views import LoginView, LogoutView
+from crm.core import views as core_views
+
+admin.site.site_header = "招商引资管理平台"
+admin.site.site_title = "招商引资管理平台"
+
+api_v1 = [
+    path("", include("crm.accounts.api")),
+    path("", include("leads.api")),
+    path("", include("parks.api")),
+    path("", include("funds.api")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("leads/", include("leads.urls")),
+    path("parks/", include("parks.urls")),
+    path("funds/", include("funds.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Uploaded documents are private: served only to signed-in users (production may hand this
+    # to the web server with X-Accel-Redirect).
+    path(
+        "media/<path:path>",
+        login_required(serve),
+        {"document_root": settings.MEDIA_ROOT},
+        name="media",
+    ),
+]
