@@ -5,3 +5,30 @@ from django.utils.translation import gettext_lazy as _
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Companies and projects")
+
+    def ready(self) -> None:
+        from crm.accounts.roles import Role, grant
+        from crm.core.navigation import NavEntry, nav
+
+        from . import demo  # noqa: F401  (registers the demo seeder)
+
+        section = _("Investment")
+        everyone = None
+        staff = frozenset({Role.INVESTMENT_STAFF, Role.ADMINISTRATOR})
+        nav.register(NavEntry(section, _("Projects"), "leads:project-list", everyone, 10, "◆"),
+                     section_order=10)
+        nav.register(NavEntry(section, _("Pipeline board"), "leads:project-board", everyone, 20,
+                              "▦"))
+        nav.register(NavEntry(section, _("Companies"), "leads:company-list", everyone, 30, "▣"))
+        nav.register(NavEntry(section, _("Import"), "leads:import-start", staff, 40, "⇪"))
+
+        models = ["company", "project", "followup", "contact", "qualification"]
+        grant(Role.INVESTMENT_STAFF, *[f"leads.{a}_{m}" for m in models
+                                       for a in ("view", "add", "change")])
+        grant(Role.LEADER, *[f"leads.view_{m}" for m in models + ["stage", "stageevent"]])
+        grant(Role.PARK_MANAGER, "leads.view_company", "leads.view_project")
+        grant(Role.FUND_REVIEWER, "leads.view_company", "leads.view_project")
+        reference = ["stage", "lostreason", "industry", "chainnode", "tag"]
+        grant(Role.ADMINISTRATOR, *[f"leads.{a}_{m}" for m in reference
+                                    for a in ("view", "add", "change")],
+              "leads.view_company", "leads.change_company", "leads.view_project")

@@ -1,0 +1,654 @@
+"""Target companies, investment projects, the stage pipeline and follow-ups.
+
+Access is one rule per model, written as QuerySet.visible_to(user): lists, details, exports and
+the API all start from it (selectors.py), so nothing hidden from a list can be read by id.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crm.accounts.roles import Role, user_roles
+
+from .uscc import normalize_company_name
+
+WAN = _("10k yuan")  # 万元: the unit every investment figure is kept in
+
+
+class WebsiteField(models.URLField):
+    """A URL field whose forms add https:// to a bare domain (Django 6's default, chosen now:
+    staff type "example.com")."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)
+
+
+# --- Reference data -----------------------------------------------------------------------------
+class Industry(models.Model):
+    """GB/T 4754-2017 national economic industry classification (门类, 大类, 中类)."""
+
+    class Level(models.TextChoices):
+        SECTION = "section", _("Section (门类)")
+        DIVISION = "division", _("Division (大类)")
+        GROUP = "group", _("Group (中类)")
+
+    code = models.CharField(_("code"), max_length=4, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ChainNode(models.Model):
+    """A link (环节) of an industry chain; the Kunshan metaverse chain is loaded by migration."""
+
+    class Position(models.TextChoices):
+        UPSTREAM = "upstream", _("Upstream")
+        MIDSTREAM = "midstream", _("Midstream")
+        DOWNSTREAM = "downstream", _("Downstream")
+
+    chain = models.CharField(_("chain"), max_length=40, default="metaverse")
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    position = models.CharField(_("position"), max_length=12, choices=Position.choices)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("chain node")
+        verbose_name_plural = _("chain nodes")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Companies ----------------------------------------------------------------------------------
+class SourceRegion(models.TextChoices):
+    JJJ = "jjj", _("Beijing-Tianjin-Hebei")
+    YRD = "yrd", _("Yangtze River Delta")
+    PRD = "prd", _("Pearl River Delta")
+    DOMESTIC = "domestic", _("Other domestic")
+    OVERSEAS = "overseas", _("Overseas")
+
+
+class CompanyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        # Every signed-in colleague sees every company, so a second person chasing the same
+        # company (撞单) sees who already owns it. Project figures are guarded separately.
+        if not getattr(user, "is_authenticated", False) or not user_roles(user):
+            return self.none()
+        return self
+
+    def search(self, text: str):
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(name_initials__startswith=text.lower())
+            | Q(uscc=text.upper())
+        )
+
+
+class Company(models.Model):
+    name = models.CharField(_("company name"), max_length=200)
+    # The de-duplication key (DOMAIN.md): no spaces, punctuation or legal-form suffix.
+    name_key = models.CharField(_("normalised name"), max_length=200, editable=False)
+    # Pinyin initials of the name, so "ksyyz" finds 昆山元宇宙...
+    name_initials = models.CharField(max_length=200, editable=False, blank=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, null=True, blank=True,
+        help_text=_("18 characters, GB 32100-2015; empty until the company is registered."),
+    )
+    industry = models.ForeignKey(
+        Industry, on_delete=models.PROTECT, null=True, blank=True, related_name="companies",
+        verbose_name=_("industry (GB/T 4754-2017)"),
+    )
+    chain_nodes = models.ManyToManyField(
+        ChainNode, through="CompanyChainLink", related_name="companies", blank=True
+    )
+    registered_capital_wan = models.DecimalField(
+        _("registered capital (10k)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    capital_currency = models.CharField(_("capital currency"), max_length=3, default="CNY")
+    hq_region_code = models.CharField(
+        _("headquarters region code"), max_length=6, blank=True,
+        help_text=_("GB/T 2260 code of the headquarters, e.g. 110108."),
+    )
+    hq_region_name = models.CharField(_("headquarters region"), max_length=100, blank=True)
+    source_region = models.CharField(
+        _("source region"), max_length=10, choices=SourceRegion.choices, blank=True
+    )
+    website = WebsiteField(_("website"), blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["name_key", "name_initials"])
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["uscc"], name="company_uscc_unique",
+                                    condition=Q(uscc__isnull=False)),
+            models.UniqueConstraint(fields=["name_key"], name="company_name_key_unique"),
+            models.CheckConstraint(
+                condition=Q(uscc__isnull=True) | Q(uscc__regex=r"^[0-9A-Z]{18}$"),
+                name="company_uscc_shape",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["source_region"]),
+            models.Index(fields=["name_initials"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        from .search import pinyin_initials
+
+        self.name = self.name.strip()
+        self.name_key = normalize_company_name(self.name)
+        self.name_initials = pinyin_initials(self.name)
+        if not self.uscc:
+            self.uscc = None
+        super().save(*args, **kwargs)
+
+
+class ChainRole(models.TextChoices):
+    LEADER = "leader", _("Chain leader")
+    CORE = "core", _("Core supplier")
+    UPSTREAM = "upstream", _("Upstream")
+    MIDSTREAM = "midstream", _("Midstream")
+    DOWNSTREAM = "downstream", _("Downstream")
+
+
+class CompanyChainLink(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="chain_links")
+    node = models.ForeignKey(ChainNode, on_delete=models.PROTECT, related_name="company_links",
+                             verbose_name=_("chain node"))
+    role = models.CharField(_("role on the chain"), max_length=12, choices=ChainRole.choices)
+
+    class Meta:
+        verbose_name = _("chain position")
+        verbose_name_plural = _("chain positions")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "node"], name="chain_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node} · {self.get_role_display()}"
+
+
+class Qualification(models.Model):
+    class Kind(models.TextChoices):
+        INNOVATIVE_SME = "innovative_sme", _("Innovative SME")
+        SPECIALISED_SME = "specialised_sme", _("Specialised and sophisticated SME")
+        LITTLE_GIANT = "little_giant", _("Specialised 'little giant'")
+        HIGH_TECH = "high_tech", _("High-tech enterprise")
+        TECH_SME = "tech_sme", _("Technology-based SME")
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("National")
+        PROVINCIAL = "provincial", _("Provincial")
+        MUNICIPAL = "municipal", _("Municipal")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="qualifications")
+    kind = models.CharField(_("qualification"), max_length=20, choices=Kind.choices)
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, blank=True)
+    certificate_no = models.CharField(_("certificate number"), max_length=60, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+        ordering = ["kind"]
+        indexes = [models.Index(fields=["kind", "expires_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(issued_on__isnull=True)
+                | Q(expires_on__gte=models.F("issued_on")),
+                name="qualification_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Contact(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=60)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Stages -------------------------------------------------------------------------------------
+class Stage(models.Model):
+    """A pipeline stage. Cities rename, reorder and add stages in the admin; the defaults of
+    DOMAIN.md are loaded by migration. Gates and milestones are flags, not stage codes in code."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+        HOLD = "hold", _("On hold")
+
+    class Milestone(models.TextChoices):
+        """What reaching the stage means for the leaders' figures (DOMAIN.md)."""
+
+        NONE = "", _("—")
+        SIGNED = "signed", _("Contract signed")
+        REGISTERED = "registered", _("Registered")
+        LANDED = "landed", _("Space or land secured")
+        STARTED = "started", _("Construction started")
+        PRODUCING = "producing", _("Producing")
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=40)
+    name_en = models.CharField(_("English name"), max_length=60, blank=True)
+    kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices, default=Kind.OPEN)
+    probability = models.PositiveSmallIntegerField(
+        _("probability %"), default=0, validators=[MaxValueValidator(100)]
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    milestone = models.CharField(
+        _("milestone"), max_length=12, choices=Milestone.choices, blank=True, default=""
+    )
+    requires_agreement = models.BooleanField(
+        _("requires signed agreement"), default=False,
+        help_text=_("Moving here needs the agreed investment and the signed agreement document."),
+    )
+    requires_uscc = models.BooleanField(
+        _("requires USCC"), default=False,
+        help_text=_("Moving here needs the company's unified social credit code."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(probability__lte=100),
+                                   name="stage_probability_0_100")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.kind == self.Kind.OPEN
+
+
+class LostReason(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Projects -----------------------------------------------------------------------------------
+class Channel(models.TextChoices):
+    ROADSHOW = "roadshow", _("Roadshow")
+    DELEGATION = "delegation", _("Delegation")
+    INTERMEDIARY = "intermediary", _("Intermediary or referrer")
+    ONLINE = "online", _("Online")
+    WALKIN = "walkin", _("Walk-in")
+
+
+class SpaceUse(models.TextChoices):
+    OFFICE = "office", _("Office")
+    RND = "rnd", _("R&D")
+    FACTORY = "factory", _("Factory")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    SHOP = "shop", _("Shop")
+    LAND = "land", _("Land")
+
+
+# Size bands of DOMAIN.md, in 万元 (1 亿 = 10,000 万元).
+SIZE_BANDS = [
+    ("3-10", _("300M–1B yuan"), Decimal("30000"), Decimal("100000")),
+    ("10-20", _("1B–2B yuan"), Decimal("100000"), Decimal("200000")),
+    ("20+", _("2B yuan and above"), Decimal("200000"), None),
+]
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one access rule for projects (leads/permissions.py explains it)."""
+        roles = user_roles(user)
+        if not roles:
+            return self.none()
+        involved = Q(owner=user) | Q(collaborators=user)
+        if Role.LEADER in roles:
+            return self
+        if Role.INVESTMENT_STAFF in roles:
+            # Collaborators is a many-to-many: filter ids in a subquery to avoid duplicates.
+            ids = Project.objects.filter(involved).values("pk")
+            return self.filter(pk__in=ids)
+        # Administrators, park managers and fund reviewers read every project that is not
+        # confidential: space matching and fund review need them; deal secrets stay with the team.
+        ids = Project.objects.filter(involved).values("pk")
+        return self.filter(Q(confidential=False) | Q(pk__in=ids))
+
+    def open(self):
+        return self.filter(stage__kind=Stage.Kind.OPEN)
+
+    def overdue(self, today):
+        return self.open().filter(next_step_on__lt=today)
+
+
+class Project(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="projects",
+                                verbose_name=_("company"))
+    name = models.CharField(_("project name"), max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="owned_projects", verbose_name=_("owner"))
+    collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
+                                           related_name="collaborating_projects",
+                                           verbose_name=_("collaborators"))
+    channel = models.CharField(_("source channel"), max_length=15, choices=Channel.choices,
+                               blank=True)
+    referrer = models.CharField(_("referrer"), max_length=100, blank=True)
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="projects",
+                              verbose_name=_("stage"))
+    stage_entered_at = models.DateTimeField(_("in stage since"))
+    agreed_investment_wan = models.DecimalField(
+        _("agreed investment (10k yuan)"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    fixed_asset_wan = models.DecimalField(
+        _("fixed-asset investment (10k yuan)"), max_digits=14, decimal_places=2, null=True,
+        blank=True, validators=[MinValueValidator(Decimal("0"))],
+    )
+    funds_arrived_wan = models.DecimalField(
+        _("funds arrived (10k yuan)"), max_digits=14, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    expected_output_wan = models.DecimalField(
+        _("expected annual output (10k yuan)"), max_digits=14, decimal_places=2, null=True,
+        blank=True,
+    )
+    expected_tax_wan = models.DecimalField(
+        _("expected annual tax (10k yuan)"), max_digits=14, decimal_places=2, null=True,
+        blank=True,
+    )
+    expected_jobs = models.PositiveIntegerField(_("expected jobs"), null=True, blank=True)
+    space_use = models.CharField(_("space use"), max_length=10, choices=SpaceUse.choices,
+                                 blank=True)
+    space_min_m2 = models.DecimalField(_("space needed from (m²)"), max_digits=10,
+                                       decimal_places=2, null=True, blank=True)
+    space_max_m2 = models.DecimalField(_("space needed up to (m²)"), max_digits=10,
+                                       decimal_places=2, null=True, blank=True)
+    move_in_on = models.DateField(_("move-in date"), null=True, blank=True)
+    intended_park = models.CharField(_("intended park"), max_length=100, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_on = models.DateField(_("next step date"), null=True, blank=True)
+    last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
+    signed_on = models.DateField(
+        _("first signed on"), null=True, blank=True,
+        help_text=_("Set once, at the first signing: a project counts once (DOMAIN.md)."),
+    )
+    contract_start_on = models.DateField(_("contractual start date"), null=True, blank=True)
+    agreement = models.FileField(_("signed agreement"), upload_to="agreements/%Y/", blank=True)
+    lost_reason = models.ForeignKey(LostReason, on_delete=models.PROTECT, null=True, blank=True,
+                                    verbose_name=_("lost reason"))
+    confidential = models.BooleanField(_("confidential"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("investment project")
+        verbose_name_plural = _("investment projects")
+        ordering = ["-updated_at", "-pk"]
+        indexes = [
+            models.Index(fields=["stage", "-updated_at"]),
+            models.Index(fields=["owner", "stage"]),
+            models.Index(fields=["next_step_on"]),
+            models.Index(fields=["last_contact_on"]),
+            models.Index(fields=["signed_on"]),
+            models.Index(fields=["agreed_investment_wan"]),
+            models.Index(fields=["channel"]),
+            models.Index(fields=["confidential"]),
+            models.Index(fields=["-updated_at", "-id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(space_min_m2__isnull=True) | Q(space_max_m2__isnull=True)
+                | Q(space_max_m2__gte=models.F("space_min_m2")),
+                name="project_space_range_ordered",
+            ),
+            models.CheckConstraint(condition=Q(funds_arrived_wan__gte=0),
+                                   name="project_funds_arrived_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def size_band(self) -> str:
+        amount = self.agreed_investment_wan
+        if amount is None:
+            return ""
+        for _code, label, low, high in SIZE_BANDS:
+            if amount >= low and (high is None or amount < high):
+                return str(label)
+        return ""
+
+
+class StageEvent(models.Model):
+    """One row per move: time in stage, the funnel and conversion are computed from these."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stage_events")
+    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("from"))
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("to"))
+    at = models.DateTimeField(_("when"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                           blank=True, related_name="+", verbose_name=_("by"))
+    note = models.TextField(_("note"), blank=True)
+    lost_reason = models.ForeignKey(LostReason, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stage event")
+        verbose_name_plural = _("stage events")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["project", "at"]), models.Index(fields=["to_stage", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+# --- Follow-ups ---------------------------------------------------------------------------------
+class FollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(project__in=Project.objects.visible_to(user).values("pk"))
+
+
+class FollowUp(models.Model):
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        VISIT = "visit", _("We visited them")
+        INBOUND_VISIT = "inbound_visit", _("They visited us")
+        SITE_INSPECTION = "site_inspection", _("Site inspection")
+        ONLINE = "online", _("Online meeting")
+        SIGNING = "signing", _("Signing event")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="followups",
+                                verbose_name=_("project"))
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    our_participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
+                                              related_name="followups_attended",
+                                              verbose_name=_("our participants"))
+    leader_attended = models.BooleanField(_("a leader attended"), default=False)
+    their_participants = models.CharField(_("their participants"), max_length=200, blank=True)
+    summary = models.TextField(_("summary"))
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_contact_on = models.DateField(_("next contact date"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["project", "-date"]), models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class FollowUpIssue(models.Model):
+    """An issue or commitment raised in a follow-up (诉求), tracked to its department."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="issues")
+    description = models.CharField(_("issue raised"), max_length=300)
+    department = models.CharField(_("responsible department"), max_length=60, blank=True)
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.OPEN)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("issue raised")
+        verbose_name_plural = _("issues raised")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+# --- Imports ------------------------------------------------------------------------------------
+class ImportJob(models.Model):
+    """An uploaded spreadsheet of companies or projects: validated in a dry run, then committed
+    all-or-nothing. Large files run in a Celery task that updates `processed_rows`."""
+
+    class Kind(models.TextChoices):
+        COMPANIES = "companies", _("Companies")
+        PROJECTS = "projects", _("Projects")
+
+    class OnDuplicate(models.TextChoices):
+        SKIP = "skip", _("Skip existing companies")
+        UPDATE = "update", _("Update existing companies")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        VALIDATING = "validating", _("Checking")
+        VALIDATED = "validated", _("Checked")
+        INVALID = "invalid", _("Has errors")
+        COMMITTING = "committing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    on_duplicate = models.CharField(_("when a company exists"), max_length=10,
+                                    choices=OnDuplicate.choices, default=OnDuplicate.SKIP)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["uploaded_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, round(self.processed_rows * 100 / self.total_rows))

@@ -1,3 +1,26 @@
+from django.urls import include, path
+
+from . import views
+
 app_name = "leads"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("companies/", views.company_list, name="company-list"),
+    path("companies/new/", views.company_create, name="company-create"),
+    path("companies/export/", views.company_export, name="company-export"),
+    path("companies/<int:pk>/", views.company_detail, name="company-detail"),
+    path("companies/<int:pk>/edit/", views.company_edit, name="company-edit"),
+    path("companies/<int:pk>/contacts/new/", views.contact_add, name="contact-add"),
+    path("companies/<int:pk>/qualifications/new/", views.qualification_add,
+         name="qualification-add"),
+    path("projects/", views.project_list, name="project-list"),
+    path("projects/export/", views.project_export, name="project-export"),
+    path("projects/new/", views.project_create, name="project-create"),
+    path("projects/board/", views.project_board, name="project-board"),
+    path("projects/board/<slug:stage>/more/", views.project_board_more, name="project-board-more"),
+    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
+    path("projects/<int:pk>/move/", views.project_move, name="project-move"),
+    path("projects/<int:pk>/followups/new/", views.followup_create, name="followup-create"),
+    path("import/", include("leads.urls_import")),
+]

@@ -1,3 +1,5 @@
+import itertools
+
 import factory
 from django.contrib.auth.models import Group
 
@@ -27,3 +29,62 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(self, create, extracted, **kwargs):
         if create:
             self.save()
+
+
+# --- leads ---------------------------------------------------------------------------------------
+def valid_uscc(n: int, region: str = "320583") -> str:
+    """A valid, unique USCC for test number n."""
+    from leads.uscc import USCC_ALPHABET, make_uscc
+
+    digits = ""
+    for _ in range(9):
+        digits = USCC_ALPHABET[n % 31] + digits
+        n //= 31
+    return make_uscc("91" + region + digits)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Company"
+
+    name = factory.Sequence(lambda n: f"昆山测试{n}号科技有限公司")
+    uscc = factory.Sequence(lambda n: valid_uscc(n + 1000))
+    source_region = "yrd"
+
+
+_project_numbers = itertools.count(1)
+
+
+def make_project(*, owner, company=None, stage_code: str = "lead", confidential=False,
+                 collaborators=(), agreed=None, **fields):
+    """A project created through the service (so it has its first stage event)."""
+    import datetime
+
+    from leads.models import Stage
+    from leads.services import project_create
+
+    fields.setdefault("next_step", "电话回访")
+    fields.setdefault("next_step_on", datetime.date.today() + datetime.timedelta(days=7))
+    return project_create(
+        by=owner, owner=owner, company=company or CompanyFactory(),
+        name=fields.pop("name", f"测试项目{next(_project_numbers)}"),
+        stage=Stage.objects.get(code=stage_code), confidential=confidential,
+        collaborators=collaborators, agreed_investment_wan=agreed, **fields,
+    )
+
+
+# --- parks ---------------------------------------------------------------------------------------
+def make_unit(*, park=None, code=None, area="100", use="office", rentable=True, building=None,
+              floor_number=None, **fields):
+    from decimal import Decimal
+
+    from parks.models import Park
+    from parks.services import unit_create
+
+    park = park or Park.objects.get_or_create(code="test-park", defaults={"name": "测试园区"})[0]
+    return unit_create(park=park, code=code or f"U{next(_unit_numbers)}", use=use,
+                       gross_area_m2=Decimal(area), rentable=rentable, building=building,
+                       floor_number=floor_number, **fields)
+
+
+_unit_numbers = itertools.count(100)

@@ -1,0 +1,138 @@
+"""FilterSets shared by the HTML lists, the exports and the API lists."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.models import User
+from crm.accounts.roles import Role
+
+from .models import (
+    ChainNode,
+    Channel,
+    Company,
+    Industry,
+    Project,
+    Qualification,
+    SourceRegion,
+    Stage,
+)
+
+
+def _industry_q(prefix: str, value: Industry) -> Q:
+    """A section, division or group matches the companies classified at or under it."""
+    field = f"{prefix}industry"
+    if value.level == Industry.Level.SECTION:
+        return Q(**{f"{field}__parent": value}) | Q(**{f"{field}__parent__parent": value}) | Q(
+            **{field: value})
+    if value.level == Industry.Level.DIVISION:
+        return Q(**{field: value}) | Q(**{f"{field}__parent": value})
+    return Q(**{field: value})
+
+
+class CompanyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    industry = django_filters.ModelChoiceFilter(
+        label=_("Industry"), queryset=Industry.objects.exclude(level=Industry.Level.GROUP),
+        to_field_name="code", method="filter_industry",
+    )
+    chain_node = django_filters.ModelChoiceFilter(
+        label=_("Chain node"), queryset=ChainNode.objects.all(), to_field_name="code",
+        method="filter_chain_node",
+    )
+    source_region = django_filters.ChoiceFilter(label=_("Source region"),
+                                                choices=SourceRegion.choices)
+    qualification = django_filters.ChoiceFilter(
+        label=_("Qualification"), choices=Qualification.Kind.choices,
+        method="filter_qualification",
+    )
+
+    class Meta:
+        model = Company
+        fields = ["q", "industry", "chain_node", "source_region", "qualification"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_industry(self, queryset, name, value):
+        return queryset.filter(_industry_q("", value))
+
+    def filter_chain_node(self, queryset, name, value):
+        return queryset.filter(
+            Q(chain_links__node=value) | Q(chain_links__node__parent=value)
+        ).distinct()
+
+    def filter_qualification(self, queryset, name, value):
+        return queryset.filter(qualifications__kind=value).distinct()
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q",
+                                  help_text=_("Company or project name, or pinyin initials"))
+    stage = django_filters.ModelMultipleChoiceFilter(
+        label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code", field_name="stage__code",
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    stage_kind = django_filters.ChoiceFilter(label=_("Stage kind"), choices=Stage.Kind.choices,
+                                             field_name="stage__kind")
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"),
+        queryset=User.objects.filter(groups__name=Role.INVESTMENT_STAFF).distinct(),
+    )
+    overdue = django_filters.BooleanFilter(label=_("Next step overdue"), method="filter_overdue")
+    industry = django_filters.ModelChoiceFilter(
+        label=_("Industry"), queryset=Industry.objects.exclude(level=Industry.Level.GROUP),
+        to_field_name="code", method="filter_industry",
+    )
+    chain_node = django_filters.ModelChoiceFilter(
+        label=_("Chain node"), queryset=ChainNode.objects.all(), to_field_name="code",
+        method="filter_chain_node",
+    )
+    source_region = django_filters.ChoiceFilter(
+        label=_("Source region"), choices=SourceRegion.choices, field_name="company__source_region"
+    )
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    amount_min = django_filters.NumberFilter(
+        label=_("Agreed investment from (10k)"), field_name="agreed_investment_wan",
+        lookup_expr="gte",
+    )
+    amount_max = django_filters.NumberFilter(
+        label=_("Agreed investment up to (10k)"), field_name="agreed_investment_wan",
+        lookup_expr="lte",
+    )
+    confidential = django_filters.BooleanFilter(label=_("Confidential"))
+    signed_from = django_filters.DateFilter(label=_("Signed from"), field_name="signed_on",
+                                            lookup_expr="gte")
+    signed_to = django_filters.DateFilter(label=_("Signed up to"), field_name="signed_on",
+                                          lookup_expr="lte")
+
+    class Meta:
+        model = Project
+        fields = ["q", "stage", "stage_kind", "owner", "industry", "chain_node", "source_region",
+                  "channel", "amount_min", "amount_max", "overdue", "confidential"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(company__name__icontains=value)
+            | Q(company__name_initials__startswith=value.lower())
+        )
+
+    def filter_industry(self, queryset, name, value):
+        return queryset.filter(_industry_q("company__", value))
+
+    def filter_chain_node(self, queryset, name, value):
+        companies = Company.objects.filter(
+            Q(chain_links__node=value) | Q(chain_links__node__parent=value)
+        ).values("pk")
+        return queryset.filter(company__in=companies)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Q(stage__kind=Stage.Kind.OPEN, next_step_on__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -1,0 +1,195 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.models import User
+from crm.accounts.roles import Role
+from crm.core.uploads import validate_upload
+
+from .models import (
+    ChainNode,
+    ChainRole,
+    Company,
+    Contact,
+    FollowUp,
+    FollowUpIssue,
+    Industry,
+    LostReason,
+    Project,
+    Qualification,
+    Stage,
+)
+from .uscc import normalize_uscc, validate_uscc
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+AGREEMENT_TYPES = {"pdf", "jpg", "jpeg", "png", "docx"}
+
+
+def staff_users():
+    return User.objects.filter(groups__name=Role.INVESTMENT_STAFF, is_active=True).distinct()
+
+
+class IndustryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.name}"
+
+
+class CompanyForm(forms.ModelForm):
+    industry = IndustryChoiceField(
+        label=_("Industry (GB/T 4754-2017)"), required=False,
+        queryset=Industry.objects.filter(level=Industry.Level.DIVISION).order_by("code"),
+    )
+    chain_node = forms.ModelChoiceField(label=_("Chain node"), required=False,
+                                        queryset=ChainNode.objects.all())
+    chain_role = forms.ChoiceField(label=_("Role on the chain"), required=False,
+                                   choices=[("", "---------")] + ChainRole.choices)
+    tags_text = forms.CharField(label=_("Tags"), required=False,
+                                help_text=_("Separate tags with commas."))
+
+    class Meta:
+        model = Company
+        fields = ["name", "uscc", "industry", "registered_capital_wan", "hq_region_name",
+                  "hq_region_code", "source_region", "website", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            link = self.instance.chain_links.select_related("node").first()
+            if link:
+                self.initial.setdefault("chain_node", link.node)
+                self.initial.setdefault("chain_role", link.role)
+            self.initial.setdefault(
+                "tags_text", ", ".join(t.name for t in self.instance.tags.all()))
+
+    def clean_uscc(self):
+        value = normalize_uscc(self.cleaned_data.get("uscc"))
+        if value:
+            validate_uscc(value)
+        return value or None
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("chain_node")) != bool(data.get("chain_role")):
+            raise ValidationError(_("Choose both a chain node and the company's role on it."))
+        return data
+
+    def _post_clean(self):
+        # Uniqueness is the service's job (it names the existing record and its owner).
+        pass
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        node, role = data.pop("chain_node", None), data.pop("chain_role", "")
+        tags_text = data.pop("tags_text", "")
+        data["chain_links"] = [(node, role)] if node else []
+        data["tag_names"] = [t.strip() for t in tags_text.replace("，", ",").split(",")
+                             if t.strip()]
+        return data
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "phone", "email", "is_primary"]
+
+
+class QualificationForm(forms.ModelForm):
+    class Meta:
+        model = Qualification
+        fields = ["kind", "level", "certificate_no", "issued_on", "expires_on"]
+        widgets = {"issued_on": DATE_INPUT, "expires_on": DATE_INPUT}
+
+
+class ProjectForm(forms.ModelForm):
+    stage = forms.ModelChoiceField(
+        label=_("Starting stage"), required=False, empty_label=None,
+        queryset=Stage.objects.filter(is_active=True, kind=Stage.Kind.OPEN).order_by("order"),
+    )
+
+    class Meta:
+        model = Project
+        fields = ["company", "name", "owner", "collaborators", "stage", "channel", "referrer",
+                  "agreed_investment_wan", "fixed_asset_wan", "funds_arrived_wan",
+                  "expected_output_wan", "expected_tax_wan", "expected_jobs", "space_use",
+                  "space_min_m2", "space_max_m2", "move_in_on", "intended_park", "next_step",
+                  "next_step_on", "contract_start_on", "agreement", "confidential"]
+        widgets = {"move_in_on": DATE_INPUT, "next_step_on": DATE_INPUT,
+                   "contract_start_on": DATE_INPUT,
+                   "collaborators": forms.SelectMultiple(attrs={"size": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+        self.fields["collaborators"].queryset = staff_users()
+        self.fields["owner"].required = False
+        self.fields["next_step"].required = True
+        self.fields["next_step_on"].required = True
+        if self.instance.pk:
+            del self.fields["stage"]
+            del self.fields["company"]
+
+    def clean_agreement(self):
+        upload = self.cleaned_data.get("agreement")
+        if upload and hasattr(upload, "content_type"):  # a new upload, not the stored file
+            validate_upload(upload, allowed=AGREEMENT_TYPES)
+        return upload
+
+    def _post_clean(self):
+        # The service validates the model (so the API and the import share the same rules).
+        pass
+
+    def service_kwargs(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k in self.fields}
+        if not data.get("agreement"):
+            data.pop("agreement", None)
+        if not data.get("owner"):
+            data.pop("owner", None)
+        return data
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(label=_("Move to"), queryset=Stage.objects.filter(
+        is_active=True).order_by("order"), to_field_name="code")
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    lost_reason = forms.ModelChoiceField(label=_("Lost reason"), required=False,
+                                         queryset=LostReason.objects.filter(is_active=True))
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
+    next_step_on = forms.DateField(label=_("Next step date"), required=False, widget=DATE_INPUT)
+
+
+class FollowUpForm(forms.ModelForm):
+    issue_description = forms.CharField(label=_("Issue raised"), required=False, max_length=300)
+    issue_department = forms.CharField(label=_("Responsible department"), required=False,
+                                       max_length=60)
+    issue_due_on = forms.DateField(label=_("Issue due date"), required=False, widget=DATE_INPUT)
+
+    class Meta:
+        model = FollowUp
+        fields = ["date", "kind", "our_participants", "leader_attended", "their_participants",
+                  "summary", "next_step", "next_contact_on"]
+        widgets = {"date": DATE_INPUT, "next_contact_on": DATE_INPUT,
+                   "summary": forms.Textarea(attrs={"rows": 3}),
+                   "our_participants": forms.SelectMultiple(attrs={"size": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["our_participants"].queryset = User.objects.filter(is_active=True)
+        self.fields["our_participants"].required = False
+        self.initial.setdefault("date", timezone.localdate())
+
+    def _post_clean(self):
+        pass
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        description = data.pop("issue_description", "")
+        department = data.pop("issue_department", "")
+        due_on = data.pop("issue_due_on", None)
+        data["issues"] = ([{"description": description, "department": department,
+                            "due_on": due_on, "status": FollowUpIssue.Status.OPEN}]
+                          if description else [])
+        data["our_participants"] = list(data.get("our_participants") or [])
+        return data

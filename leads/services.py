@@ -1,0 +1,327 @@
+"""Writes for companies, projects, stage moves and follow-ups. Keyword-only, atomic, validated;
+a refused write raises ValidationError (bad input, names the field) or ConflictError (clashes
+with the current state: a duplicate, a gate), and leaves nothing half-written."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.core.exceptions import ConflictError
+
+from .models import (
+    ChainNode,
+    Company,
+    CompanyChainLink,
+    Contact,
+    FollowUp,
+    FollowUpIssue,
+    LostReason,
+    Project,
+    Qualification,
+    Stage,
+    StageEvent,
+    Tag,
+)
+from .uscc import normalize_company_name, normalize_uscc, validate_uscc
+
+COMPANY_FIELDS = {
+    "name", "uscc", "industry", "registered_capital_wan", "capital_currency", "hq_region_code",
+    "hq_region_name", "source_region", "website", "notes",
+}
+
+
+# --- Companies ----------------------------------------------------------------------------------
+def company_find_duplicate(*, name: str, uscc: str | None, exclude_pk: int | None = None):
+    """The existing company with the same USCC, else the same normalised name, or None."""
+    others = Company.objects.all()
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    uscc = normalize_uscc(uscc)
+    if uscc:
+        found = others.filter(uscc=uscc).first()
+        if found:
+            return found
+    key = normalize_company_name(name)
+    return others.filter(name_key=key).first() if key else None
+
+
+def duplicate_message(existing: Company) -> str:
+    """Names the existing record and, if someone is actively chasing it, who (撞单)."""
+    active = (
+        existing.projects.filter(stage__kind=Stage.Kind.OPEN)
+        .select_related("owner").order_by("-updated_at").first()
+    )
+    if active:
+        return _(
+            "This company is already in the system as “%(company)s” (USCC %(uscc)s); its "
+            "project “%(project)s” is being followed by %(owner)s."
+        ) % {"company": existing.name, "uscc": existing.uscc or "—", "project": active.name,
+             "owner": active.owner}
+    return _("This company is already in the system as “%(company)s” (USCC %(uscc)s).") % {
+        "company": existing.name, "uscc": existing.uscc or "—"}
+
+
+def _clean_uscc(value: str | None) -> str | None:
+    value = normalize_uscc(value)
+    if not value:
+        return None
+    try:
+        validate_uscc(value)
+    except ValidationError as error:
+        raise ValidationError({"uscc": error.messages})
+    return value
+
+
+def _save_company(company: Company) -> Company:
+    company.full_clean(exclude=["name_key", "name_initials"], validate_unique=False,
+                       validate_constraints=False)
+    try:
+        with transaction.atomic():
+            company.save()
+    except IntegrityError:
+        # Two people saving the same company at the same moment: the constraint decided.
+        existing = company_find_duplicate(name=company.name, uscc=company.uscc,
+                                          exclude_pk=company.pk)
+        if existing is None:
+            raise
+        raise ConflictError(duplicate_message(existing), existing=existing, code="duplicate")
+    return company
+
+
+@transaction.atomic
+def company_create(*, by, name: str, uscc: str | None = None,
+                   chain_links: list[tuple[ChainNode, str]] | None = None,
+                   contacts: list[dict] | None = None, tag_names: list[str] | None = None,
+                   **fields) -> Company:
+    unknown = set(fields) - COMPANY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown company fields: {sorted(unknown)}")
+    uscc = _clean_uscc(uscc)
+    existing = company_find_duplicate(name=name, uscc=uscc)
+    if existing:
+        raise ConflictError(duplicate_message(existing), existing=existing, code="duplicate")
+    company = _save_company(Company(name=name, uscc=uscc, created_by=by, **fields))
+    for node, role in chain_links or []:
+        CompanyChainLink.objects.create(company=company, node=node, role=role)
+    for contact in contacts or []:
+        contact_add(company=company, **contact)
+    if tag_names:
+        company.tags.set(_tags(tag_names))
+    return company
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    return [Tag.objects.get_or_create(name=name[:40])[0] for name in dict.fromkeys(names)]
+
+
+@transaction.atomic
+def company_update(*, company: Company, by, chain_links=None, tag_names=None,
+                   **fields) -> Company:
+    unknown = set(fields) - COMPANY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown company fields: {sorted(unknown)}")
+    if "uscc" in fields:
+        fields["uscc"] = _clean_uscc(fields["uscc"])
+    name = fields.get("name", company.name)
+    uscc = fields.get("uscc", company.uscc)
+    existing = company_find_duplicate(name=name, uscc=uscc, exclude_pk=company.pk)
+    if existing:
+        raise ConflictError(duplicate_message(existing), existing=existing, code="duplicate")
+    for key, value in fields.items():
+        setattr(company, key, value)
+    _save_company(company)
+    if chain_links is not None:
+        company.chain_links.all().delete()
+        for node, role in chain_links:
+            CompanyChainLink.objects.create(company=company, node=node, role=role)
+    if tag_names is not None:
+        company.tags.set(_tags(tag_names))
+    return company
+
+
+def contact_add(*, company: Company, name: str, title: str = "", phone: str = "",
+                email: str = "", is_primary: bool = False) -> Contact:
+    contact = Contact(company=company, name=name, title=title, phone=phone, email=email,
+                      is_primary=is_primary)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def qualification_add(*, company: Company, kind: str, level: str = "", certificate_no: str = "",
+                      issued_on: date | None = None, expires_on: date | None = None
+                      ) -> Qualification:
+    qualification = Qualification(company=company, kind=kind, level=level,
+                                  certificate_no=certificate_no, issued_on=issued_on,
+                                  expires_on=expires_on)
+    qualification.full_clean()
+    qualification.save()
+    return qualification
+
+
+# --- Projects -----------------------------------------------------------------------------------
+PROJECT_FIELDS = {
+    "name", "channel", "referrer", "agreed_investment_wan", "fixed_asset_wan",
+    "funds_arrived_wan", "expected_output_wan", "expected_tax_wan", "expected_jobs", "space_use",
+    "space_min_m2", "space_max_m2", "move_in_on", "intended_park", "next_step", "next_step_on",
+    "contract_start_on", "agreement", "confidential", "owner",
+}
+
+
+def first_stage() -> Stage:
+    return Stage.objects.filter(is_active=True, kind=Stage.Kind.OPEN).order_by("order").first()
+
+
+def _require_next_step(project: Project, stage: Stage) -> None:
+    if stage.is_open and not (project.next_step and project.next_step_on):
+        raise ValidationError({
+            "next_step_on": _("An open project needs its next step and the date for it."),
+        })
+
+
+@transaction.atomic
+def project_create(*, by, company: Company, name: str, owner=None, stage: Stage | None = None,
+                   collaborators=(), at: datetime | None = None, **fields) -> Project:
+    unknown = set(fields) - PROJECT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    stage = stage or first_stage()
+    at = at or timezone.now()
+    project = Project(company=company, name=name, owner=owner or by, stage=stage,
+                      stage_entered_at=at, **fields)
+    if stage.kind == Stage.Kind.WON and stage.milestone:
+        # Imported or back-filled projects may start past signing; they still count once.
+        project.signed_on = project.signed_on or timezone.localdate(at)
+    project.full_clean()
+    _require_next_step(project, stage)
+    project.save()
+    if collaborators:
+        project.collaborators.set(collaborators)
+    StageEvent.objects.create(project=project, from_stage=None, to_stage=stage, at=at, by=by,
+                              note=_("Project created"))
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, by, collaborators=None, **fields) -> Project:
+    unknown = set(fields) - PROJECT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(project, key, value)
+    project.full_clean()
+    _require_next_step(project, project.stage)
+    project.save()
+    if collaborators is not None:
+        project.collaborators.set(collaborators)
+    return project
+
+
+def stage_gate_problems(project: Project, to_stage: Stage, *, lost_reason=None) -> list[str]:
+    """Every reason the move is refused, in words a user can act on (empty: allowed)."""
+    problems = []
+    if to_stage.pk == project.stage_id:
+        problems.append(_("The project is already at “%(stage)s”.") % {"stage": to_stage.name})
+    if not to_stage.is_active:
+        problems.append(_("The stage “%(stage)s” is no longer in use.") % {"stage": to_stage.name})
+    if to_stage.kind == Stage.Kind.LOST and lost_reason is None:
+        problems.append(_("Choose a reason to mark the project as lost."))
+    if to_stage.requires_agreement:
+        if not project.agreed_investment_wan:
+            problems.append(
+                _("“%(stage)s” needs the agreed investment amount.") % {"stage": to_stage.name}
+            )
+        if not project.agreement:
+            problems.append(
+                _("“%(stage)s” needs the signed agreement document uploaded.")
+                % {"stage": to_stage.name}
+            )
+    if to_stage.requires_uscc and not project.company.uscc:
+        problems.append(
+            _("“%(stage)s” needs the company's unified social credit code.")
+            % {"stage": to_stage.name}
+        )
+    if to_stage.is_open and not (project.next_step and project.next_step_on):
+        problems.append(_("An open project needs its next step and the date for it."))
+    return problems
+
+
+@transaction.atomic
+def project_move_stage(*, project: Project, to_stage: Stage, by, note: str = "",
+                       lost_reason: LostReason | None = None, at: datetime | None = None,
+                       next_step: str | None = None, next_step_on: date | None = None
+                       ) -> StageEvent:
+    """Move a project to another stage and record the move.
+
+    The project row is locked first, so two people dragging the same card at once produce two
+    orderly events, each with the right `from` stage, never a lost update.
+    """
+    project = (
+        Project.objects.select_for_update(of=("self",)).select_related("company", "stage")
+        .get(pk=project.pk)
+    )
+    if next_step is not None:
+        project.next_step = next_step
+    if next_step_on is not None:
+        project.next_step_on = next_step_on
+    problems = stage_gate_problems(project, to_stage, lost_reason=lost_reason)
+    if problems:
+        raise ConflictError(" ".join(problems), code="stage_gate")
+    at = at or timezone.now()
+    event = StageEvent.objects.create(
+        project=project, from_stage=project.stage, to_stage=to_stage, at=at, by=by, note=note,
+        lost_reason=lost_reason if to_stage.kind == Stage.Kind.LOST else None,
+    )
+    project.stage = to_stage
+    project.stage_entered_at = at
+    project.lost_reason = lost_reason if to_stage.kind == Stage.Kind.LOST else None
+    if to_stage.milestone == Stage.Milestone.SIGNED and project.signed_on is None:
+        project.signed_on = timezone.localdate(at)  # counted once, at the first signing
+    project.save()
+    return event
+
+
+# --- Follow-ups ---------------------------------------------------------------------------------
+@transaction.atomic
+def followup_create(*, project: Project, by, date: date, kind: str, summary: str,
+                    our_participants=(), leader_attended: bool = False,
+                    their_participants: str = "", next_step: str = "",
+                    next_contact_on: date | None = None, issues: list[dict] | None = None
+                    ) -> FollowUp:
+    """Log a visit or call. The project keeps its last-contact date (for fast "not contacted in
+    N days" queries) and takes the follow-up's next step and next contact date."""
+    followup = FollowUp(project=project, date=date, kind=kind, summary=summary,
+                        leader_attended=leader_attended, their_participants=their_participants,
+                        next_step=next_step, next_contact_on=next_contact_on, created_by=by)
+    followup.full_clean(exclude=["project"])
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("A follow-up cannot be dated in the future.")})
+    if next_contact_on and next_contact_on < date:
+        raise ValidationError(
+            {"next_contact_on": _("The next contact cannot be before this follow-up.")}
+        )
+    followup.save()
+    participants = set(our_participants) | {by}
+    followup.our_participants.set(participants)
+    for issue in issues or []:
+        item = FollowUpIssue(followup=followup, **issue)
+        item.full_clean(exclude=["followup"])
+        item.save()
+    project = Project.objects.select_for_update(of=("self",)).get(pk=project.pk)
+    if project.last_contact_on is None or date >= project.last_contact_on:
+        project.last_contact_on = date
+        if next_contact_on:
+            project.next_step = next_step or project.next_step or summary[:200]
+            project.next_step_on = next_contact_on
+    project.save(update_fields=["last_contact_on", "next_step", "next_step_on", "updated_at"])
+    return followup
+
+
+def decimal_or_none(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    return Decimal(str(value))

@@ -1,0 +1,256 @@
+"""Pages for investment staff. Views parse input, call one selector or service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.core.exceptions import ConflictError
+from crm.core.exports import xlsx_response
+from crm.core.views_helpers import add_service_error, json_error, paginate, wants_json
+
+from . import exports, permissions, selectors, services
+from .forms import CompanyForm, ContactForm, FollowUpForm, MoveForm, ProjectForm, QualificationForm
+from .models import Company, Stage
+
+
+# --- Companies ----------------------------------------------------------------------------------
+def company_list(request):
+    filterset = selectors.company_list(user=request.user, filters=request.GET)
+    page, querystring = paginate(request, filterset.qs)
+    return render(request, "leads/company_list.html", {
+        "filter": filterset, "page": page, "querystring": querystring,
+        "can_create": permissions.can_create_company(request.user),
+    })
+
+
+def company_export(request):
+    filterset = selectors.company_list(user=request.user, filters=request.GET)
+    return xlsx_response("companies", exports.company_sheets(filterset.qs))
+
+
+def company_detail(request, pk):
+    company = selectors.company_get(user=request.user, pk=pk)
+    projects, hidden_count = selectors.company_projects(user=request.user, company=company)
+    can_edit = permissions.can_edit_company(request.user, company)
+    return render(request, "leads/company_detail.html", {
+        "company": company,
+        "projects": projects,
+        "hidden_count": hidden_count,
+        "chain_links": company.chain_links.select_related("node"),
+        "contacts": company.contacts.all(),
+        "qualifications": company.qualifications.all(),
+        "tags": company.tags.all(),
+        "can_edit": can_edit,
+        "can_create_project": permissions.can_create_project(request.user),
+        "contact_form": ContactForm() if can_edit else None,
+        "qualification_form": QualificationForm() if can_edit else None,
+    })
+
+
+def _company_form_view(request, *, company: Company | None):
+    allowed = (permissions.can_edit_company(request.user, company) if company
+               else permissions.can_create_company(request.user))
+    if not allowed:
+        raise PermissionDenied
+    form = CompanyForm(request.POST or None, instance=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if company:
+                saved = services.company_update(company=company, by=request.user,
+                                                **form.service_kwargs())
+            else:
+                saved = services.company_create(by=request.user, **form.service_kwargs())
+        except (ValidationError, ConflictError) as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Company “%(name)s” saved.") % {"name": saved.name})
+            return redirect("leads:company-detail", pk=saved.pk)
+    return render(request, "leads/company_form.html", {"form": form, "company": company})
+
+
+def company_create(request):
+    return _company_form_view(request, company=None)
+
+
+def company_edit(request, pk):
+    return _company_form_view(request, company=selectors.company_get(user=request.user, pk=pk))
+
+
+@require_POST
+def contact_add(request, pk):
+    company = selectors.company_get(user=request.user, pk=pk)
+    if not permissions.can_edit_company(request.user, company):
+        raise PermissionDenied
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        services.contact_add(company=company, **form.cleaned_data)
+        messages.success(request, _("Contact added."))
+    else:
+        messages.error(request, _("The contact was not saved: %(errors)s")
+                       % {"errors": form.errors.as_text()})
+    return redirect("leads:company-detail", pk=company.pk)
+
+
+@require_POST
+def qualification_add(request, pk):
+    company = selectors.company_get(user=request.user, pk=pk)
+    if not permissions.can_edit_company(request.user, company):
+        raise PermissionDenied
+    form = QualificationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.qualification_add(company=company, **form.cleaned_data)
+            messages.success(request, _("Qualification added."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, _("The qualification was not saved: %(errors)s")
+                       % {"errors": form.errors.as_text()})
+    return redirect("leads:company-detail", pk=company.pk)
+
+
+# --- Projects -----------------------------------------------------------------------------------
+def project_list(request):
+    filterset = selectors.project_list(user=request.user, filters=request.GET)
+    page, querystring = paginate(request, filterset.qs)
+    return render(request, "leads/project_list.html", {
+        "filter": filterset, "page": page, "querystring": querystring,
+        "can_create": permissions.can_create_project(request.user),
+    })
+
+
+def project_export(request):
+    filterset = selectors.project_list(user=request.user, filters=request.GET)
+    return xlsx_response("projects", exports.project_sheets(filterset.qs))
+
+
+def project_detail(request, pk):
+    project = selectors.project_get(user=request.user, pk=pk)
+    can_edit = permissions.can_edit_project(request.user, project)
+    return render(request, "leads/project_detail.html", {
+        "project": project,
+        "timeline": selectors.project_timeline(project=project),
+        "can_edit": can_edit,
+        "move_form": MoveForm(initial={"next_step": project.next_step,
+                                       "next_step_on": project.next_step_on})
+        if can_edit else None,
+        "followup_form": FollowUpForm() if can_edit else None,
+    })
+
+
+def _project_form_view(request, *, project=None):
+    allowed = (permissions.can_edit_project(request.user, project) if project
+               else permissions.can_create_project(request.user))
+    if not allowed:
+        raise PermissionDenied
+    initial = {}
+    if project is None and request.GET.get("company"):
+        initial["company"] = request.GET["company"]
+    form = ProjectForm(request.POST or None, request.FILES or None, instance=project,
+                       initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if project:
+                saved = services.project_update(project=project, by=request.user,
+                                                **form.service_kwargs())
+            else:
+                saved = services.project_create(by=request.user, **form.service_kwargs())
+        except (ValidationError, ConflictError) as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Project “%(name)s” saved.") % {"name": saved.name})
+            return redirect("leads:project-detail", pk=saved.pk)
+    return render(request, "leads/project_form.html", {"form": form, "project": project})
+
+
+def project_create(request):
+    return _project_form_view(request)
+
+
+def project_edit(request, pk):
+    return _project_form_view(request, project=selectors.project_get(user=request.user, pk=pk))
+
+
+@require_POST
+def project_move(request, pk):
+    """Move a project (detail page form, or a card dropped on the board, which asks for JSON
+    and snaps the card back with the reason on a 409)."""
+    project = selectors.project_get(user=request.user, pk=pk)
+    if not permissions.can_move_project(request.user, project):
+        if wants_json(request):
+            return json_error(_("You cannot move this project."), status=403)
+        raise PermissionDenied
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        if wants_json(request):
+            return json_error(message, status=400)
+        messages.error(request, message)
+        return redirect("leads:project-detail", pk=pk)
+    data = form.cleaned_data
+    try:
+        event = services.project_move_stage(
+            project=project, to_stage=data["stage"], by=request.user, note=data["note"],
+            lost_reason=data["lost_reason"], next_step=data["next_step"] or None,
+            next_step_on=data["next_step_on"],
+        )
+    except ConflictError as error:
+        if wants_json(request):
+            return json_error(error.message, status=409)
+        messages.error(request, error.message)
+        return redirect("leads:project-detail", pk=pk)
+    if wants_json(request):
+        return JsonResponse({"stage": event.to_stage.code, "project": project.pk})
+    messages.success(request, _("Moved to “%(stage)s”.") % {"stage": event.to_stage.name})
+    return redirect("leads:project-detail", pk=pk)
+
+
+@require_POST
+def followup_create(request, pk):
+    project = selectors.project_get(user=request.user, pk=pk)
+    if not permissions.can_log_followup(request.user, project):
+        raise PermissionDenied
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.followup_create(project=project, by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Follow-up recorded."))
+            return redirect(reverse("leads:project-detail", args=[pk]) + "#timeline")
+    timeline = selectors.project_timeline(project=project)
+    return render(request, "leads/project_detail.html", {
+        "project": project, "timeline": timeline, "can_edit": True,
+        "move_form": MoveForm(), "followup_form": form,
+    }, status=400)
+
+
+def project_board(request):
+    columns = selectors.kanban_columns(user=request.user, filters=request.GET)
+    filterset = selectors.project_list(user=request.user, filters=request.GET)
+    return render(request, "leads/project_board.html", {
+        "columns": columns, "filter": filterset,
+        "querystring": request.GET.urlencode(),
+        "per_column": selectors.KANBAN_CARDS_PER_COLUMN,
+    })
+
+
+def project_board_more(request, stage):
+    stage = get_object_or_404(Stage, code=stage)
+    offset = int(request.GET.get("offset", 0) or 0)
+    cards = selectors.kanban_column_page(user=request.user, stage=stage, filters=request.GET,
+                                         offset=offset)
+    params = request.GET.copy()
+    params["offset"] = offset + len(cards)
+    return render(request, "leads/_board_cards.html", {
+        "cards": cards, "stage": stage,
+        "more_query": params.urlencode() if len(cards) == selectors.KANBAN_CARDS_PER_COLUMN
+        else None,
+    })
+
+

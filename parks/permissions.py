@@ -1,0 +1,20 @@
+"""Writing park space: a park's own managers (and administrators). Everyone with a role reads
+the inventory; assignments are read per AssignmentQuerySet.visible_to."""
+
+from crm.accounts.roles import Role, has_role
+
+
+def can_manage_park(user, park) -> bool:
+    if has_role(user, Role.ADMINISTRATOR):
+        return True
+    if not has_role(user, Role.PARK_MANAGER):
+        return False
+    return park.managers.filter(pk=user.pk).exists()
+
+
+def can_book_unit(user, unit) -> bool:
+    return can_manage_park(user, unit.park)
+
+
+def can_change_assignment(user, assignment) -> bool:
+    return can_manage_park(user, assignment.unit.park)
