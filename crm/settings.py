@@ -308,5 +308,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.core.clear_expired_sessions_task",
         "schedule": 60 * 60 * 6,
     },
+    "expire-reservations": {
+        "task": "parks.reservations_expire_task",
+        "schedule": 60 * 60,  # hourly: a hold that ran out yesterday is freed before office hours
+    },
 }
 

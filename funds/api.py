@@ -1,5 +1,243 @@
+"""REST API for fund programmes and applications. Exceeding the budget or an illegal
+transition is a 409 with the reason; acting outside one's role (or reviewing one's own
+application) is a 403."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from leads.models import Company, Project, Stage
 
+from . import selectors, services
+from .filters import ApplicationFilter
+from .models import Application, ApplicationDocument, Disbursement, Programme, Review, State
+
+
+def _call(func, **kwargs):
+    try:
+        return func(**kwargs)
+    except DjangoValidationError as error:
+        raise DRFValidationError(error.message_dict if hasattr(error, "error_dict")
+                                 else {"non_field_errors": error.messages})
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied(str(error) or None)
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    approved_total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    paid_total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    remaining = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Programme
+        fields = ["id", "code", "name", "department", "year", "kind", "budget_yuan",
+                  "cap_per_company_yuan", "window_start", "window_end", "required_documents",
+                  "review_steps", "approved_total", "paid_total", "remaining", "is_active"]
+
+    def get_remaining(self, programme) -> str:
+        return str(programme.budget_yuan - programme.approved_total)
+
+
+class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ProgrammeSerializer
+    filterset_fields = ["year", "kind", "is_active"]
+
+    def get_queryset(self):
+        return selectors.programme_list(user=self.request.user)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApplicationDocument
+        fields = ["id", "name", "file", "uploaded_at"]
+        read_only_fields = ["uploaded_at"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = ["id", "step", "reviewer", "opinion", "score", "decision", "at"]
+        read_only_fields = ["step", "reviewer", "at"]
+
+
+class DisbursementSerializer(serializers.ModelSerializer):
+    milestone = serializers.SlugRelatedField(slug_field="code", queryset=Stage.objects.all(),
+                                             required=False, allow_null=True)
+
+    class Meta:
+        model = Disbursement
+        fields = ["id", "kind", "planned_amount", "planned_on", "milestone", "paid_amount",
+                  "paid_on", "reason"]
+        read_only_fields = ["kind", "paid_amount", "paid_on", "reason"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
+    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.none(),
+                                                 required=False, allow_null=True)
+    documents = DocumentSerializer(many=True, read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    disbursements = DisbursementSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = ["id", "programme", "company", "project", "title", "requested_amount",
+                  "approved_amount", "state", "publicity_start", "publicity_end",
+                  "submitted_at", "state_changed_at", "created_by", "documents", "reviews",
+                  "disbursements"]
+        read_only_fields = ["approved_amount", "state", "publicity_start", "publicity_end",
+                            "submitted_at", "state_changed_at", "created_by"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["project"].queryset = Project.objects.visible_to(request.user)
+        return fields
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=State.choices)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False,
+                                      allow_null=True, help_text="Approved amount (yuan).")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    publicity_start = serializers.DateField(required=False, allow_null=True)
+    publicity_end = serializers.DateField(required=False, allow_null=True)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Review.Decision.choices)
+    opinion = serializers.CharField()
+    score = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                     max_value=100)
+
+
+class PlanSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    planned_on = serializers.DateField()
+    milestone = serializers.SlugRelatedField(slug_field="code", queryset=Stage.objects.all(),
+                                             required=False, allow_null=True)
+
+
+class PaySerializer(serializers.Serializer):
+    disbursement = serializers.IntegerField()
+    paid_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False,
+                                      allow_null=True)
+
+
+class ClawbackSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    reason = serializers.CharField()
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    file = serializers.FileField()
+
+
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = ApplicationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ApplicationFilter
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return (Application.objects.visible_to(self.request.user)
+                .select_related("programme", "company")
+                .prefetch_related("documents", "reviews", "disbursements__milestone")
+                .order_by("-state_changed_at", "-pk"))
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(services.application_create, by=self.request.user,
+                                    **serializer.validated_data)
+
+    def _respond(self, application):
+        application = self.get_queryset().get(pk=application.pk)
+        return Response(ApplicationSerializer(application,
+                                              context={"request": self.request}).data)
+
+    @extend_schema(request=TransitionSerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the application to another state (see the workflow); 409 with the reason if
+        the move is illegal or would break a money rule."""
+        application = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _call(services.application_transition, application=application, by=request.user,
+              **body.validated_data)
+        return self._respond(application)
+
+    @extend_schema(request=ReviewInputSerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Record the current reviewer's opinion on the current review step."""
+        application = self.get_object()
+        body = ReviewInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _call(services.review_record, application=application, by=request.user,
+              **body.validated_data)
+        return self._respond(application)
+
+    @extend_schema(request=DocumentInputSerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, pk=None):
+        """Upload a document (checked by content and size)."""
+        application = self.get_object()
+        body = DocumentInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _call(services.document_add, application=application, by=request.user,
+              **body.validated_data)
+        return self._respond(application)
+
+    @extend_schema(request=PlanSerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def plan(self, request, pk=None):
+        """Plan a tranche (optionally paid when the project reaches a stage)."""
+        application = self.get_object()
+        body = PlanSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _call(services.disbursement_plan, application=application, by=request.user,
+              **body.validated_data)
+        return self._respond(application)
+
+    @extend_schema(request=PaySerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        """Record the payment of a planned tranche."""
+        application = self.get_object()
+        body = PaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        disbursement = application.disbursements.filter(pk=data.pop("disbursement")).first()
+        if disbursement is None:
+            raise DRFValidationError({"disbursement": "not a tranche of this application"})
+        _call(services.disbursement_pay, disbursement=disbursement, by=request.user, **data)
+        return self._respond(application)
+
+    @extend_schema(request=ClawbackSerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def clawback(self, request, pk=None):
+        """Claw back money already paid (a negative disbursement with its reason)."""
+        application = self.get_object()
+        body = ClawbackSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _call(services.clawback_record, application=application, by=request.user,
+              **body.validated_data)
+        return self._respond(application)
+
+
+router = SimpleRouter()
+router.register("fund-programmes", ProgrammeViewSet, basename="fund-programme")
+router.register("fund-applications", ApplicationViewSet, basename="fund-application")
 urlpatterns = router.urls

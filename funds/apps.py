@@ -5,3 +5,23 @@ from django.utils.translation import gettext_lazy as _
 class FundsConfig(AppConfig):
     name = "funds"
     verbose_name = _("Funds and subsidies")
+
+    def ready(self) -> None:
+        from crm.accounts.roles import Role, grant
+        from crm.core.navigation import NavEntry, nav
+
+        from . import demo  # noqa: F401  (registers the demo seeder)
+
+        section = _("Funds and subsidies")
+        nav.register(NavEntry(section, _("Programmes"), "funds:programme-list", None, 10, "¥"),
+                     section_order=30)
+        nav.register(NavEntry(section, _("Applications"), "funds:application-list", None, 20,
+                              "✎"))
+        models = ["programme", "application", "review", "disbursement"]
+        grant(Role.FUND_REVIEWER, *[f"funds.{a}_{m}" for m in models for a in ("view", "change")],
+              "funds.add_review", "funds.add_disbursement")
+        grant(Role.INVESTMENT_STAFF, "funds.view_programme", "funds.view_application",
+              "funds.add_application")
+        grant(Role.LEADER, *[f"funds.view_{m}" for m in models])
+        grant(Role.ADMINISTRATOR, "funds.view_programme", "funds.add_programme",
+              "funds.change_programme")

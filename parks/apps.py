@@ -5,3 +5,22 @@ from django.utils.translation import gettext_lazy as _
 class ParksConfig(AppConfig):
     name = "parks"
     verbose_name = _("Park space")
+
+    def ready(self) -> None:
+        from crm.accounts.roles import Role, grant
+        from crm.core.navigation import NavEntry, nav
+
+        from . import demo  # noqa: F401  (registers the demo seeders)
+
+        section = _("Park space")
+        nav.register(NavEntry(section, _("Parks"), "parks:park-list", None, 10, "▤"),
+                     section_order=20)
+        nav.register(NavEntry(section, _("Find space"), "parks:availability", None, 20, "⌕"))
+        nav.register(NavEntry(section, _("Occupancy"), "parks:occupancy", None, 30, "◔"))
+
+        inventory = ["park", "building", "floor", "unit", "assignment"]
+        grant(Role.PARK_MANAGER, *[f"parks.{a}_{m}" for m in inventory
+                                   for a in ("view", "add", "change")])
+        grant(Role.ADMINISTRATOR, *[f"parks.{a}_{m}" for m in inventory
+                                    for a in ("view", "add", "change")])
+        grant(Role.LEADER, *[f"parks.view_{m}" for m in inventory])

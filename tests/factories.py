@@ -88,3 +88,26 @@ def make_unit(*, park=None, code=None, area="100", use="office", rentable=True, 
 
 
 _unit_numbers = itertools.count(100)
+
+
+# --- funds ---------------------------------------------------------------------------------------
+def make_programme(**fields):
+    import datetime
+    from decimal import Decimal
+
+    from funds.models import Programme
+
+    today = datetime.date.today()
+    defaults = {
+        "code": f"prog-{next(_programme_numbers)}", "name": "元宇宙产业发展专项资金",
+        "department": "昆山市工业和信息化局", "year": today.year, "kind": "special_fund",
+        "budget_yuan": Decimal("1000000"), "cap_per_company_yuan": Decimal("500000"),
+        "window_start": today - datetime.timedelta(days=30),
+        "window_end": today + datetime.timedelta(days=30),
+        "required_documents": ["营业执照"], "review_steps": ["first_review"],
+    }
+    defaults.update(fields)
+    return Programme.objects.create(**defaults)
+
+
+_programme_numbers = itertools.count(1)

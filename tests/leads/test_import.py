@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from django.core.cache import cache
@@ -80,6 +81,17 @@ def media_root(request, settings, tmp_path):
     # another process and reads the files where its own settings say (var/media).
     if not request.node.get_closest_marker("worker"):
         settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """pytest-django runs transactional tests after the others, and each one empties the tables
+    when it ends, including what the data migration loaded (stages, industries, the chain);
+    only the role groups come back (post_migrate). Load the rest again: the loader is the
+    migration's own, and idempotent (update_or_create)."""
+    from django.apps import apps
+
+    import_module("leads.migrations.0002_reference_data").load(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -374,8 +386,8 @@ def test_commit_checks_again_and_refuses_a_duplicate_that_appeared_after_the_dry
     assert not Company.objects.filter(uscc__in=[uscc(70), uscc(71), uscc(72)]).exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_commit_is_all_or_nothing_when_the_database_refuses_a_row(staff_user):
+@pytest.mark.django_db(transaction=True)
+def test_commit_is_all_or_nothing_when_the_database_refuses_a_row(reference_data, staff_user):
     """The dry run cannot see everything the database may refuse (here a trigger stands in for
     a constraint or a concurrent writer). Rows already written must go when a later one fails."""
     with connection.cursor() as cursor:
@@ -520,9 +532,9 @@ def test_an_administrator_may_import_companies_but_not_projects(client_for, admi
 
 # --- Large files: a real Celery worker ----------------------------------------------------------
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_large_file_is_checked_and_committed_by_the_worker(celery_worker_process, client_for,
-                                                           staff_user, settings):
+@pytest.mark.django_db(transaction=True)
+def test_large_file_is_checked_and_committed_by_the_worker(reference_data, celery_worker_process,
+                                                           client_for, staff_user, settings):
     # Only the web side decides whether to enqueue; the worker just runs what it is given.
     settings.LEADS_IMPORT_ASYNC_THRESHOLD_BYTES = 1024
     rows = [["企业名称", "统一社会信用代码", "行业代码", "注册资本(万元)"]]

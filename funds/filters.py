@@ -1,0 +1,34 @@
+from datetime import timedelta
+
+import django_filters
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Company
+
+from .models import WAITING_STATES, Application, Programme, State
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    programme = django_filters.ModelChoiceFilter(label=_("Programme"),
+                                                 queryset=Programme.objects.all())
+    state = django_filters.MultipleChoiceFilter(label=_("State"), choices=State.choices)
+    company = django_filters.ModelChoiceFilter(label=_("Company"),
+                                               queryset=Company.objects.all())
+    amount_min = django_filters.NumberFilter(label=_("Requested from (yuan)"),
+                                             field_name="requested_amount", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(label=_("Requested up to (yuan)"),
+                                             field_name="requested_amount", lookup_expr="lte")
+    waiting_days = django_filters.NumberFilter(
+        label=_("Waiting for review longer than (days)"), method="filter_waiting",
+        help_text=_("Submitted, accepted or under review, unchanged for more than N days."))
+
+    class Meta:
+        model = Application
+        fields = ["programme", "state", "company", "amount_min", "amount_max", "waiting_days"]
+
+    def filter_waiting(self, queryset, name, value):
+        if value is None:
+            return queryset
+        cutoff = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(state__in=WAITING_STATES, state_changed_at__lt=cutoff)
