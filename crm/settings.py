@@ -62,10 +62,13 @@ INSTALLED_APPS = [
     # The floor: shared by every app.
     "crm.core",
     "crm.accounts",
+    "crm.notifications",
     # Business apps.
     "leads",
     "parks",
     "funds",
+    # The roof: composes every app.
+    "crm.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.core.context_processors.navigation",
+                "crm.notifications.context_processors.inbox",
             ],
         },
     },
@@ -213,8 +217,25 @@ else:
     EMAIL_BACKEND = os.environ.get(
         "EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
     )
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+# Absolute links in emails and IM messages point here.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Reminders ----------------------------------------------------------------------------------
+# Email and IM reminders go out in office hours (Asia/Shanghai); the in-app inbox fills anytime.
+REMINDERS_OFFICE_HOURS_ONLY = env_bool("REMINDERS_OFFICE_HOURS_ONLY", True)
+REMINDERS_OFFICE_HOURS = tuple(os.environ.get("REMINDERS_OFFICE_HOURS", "08:30-18:00").split("-"))
+REMINDERS_WEEKDAYS_ONLY = env_bool("REMINDERS_WEEKDAYS_ONLY", True)
+# How often beat scans for due reminders and re-enqueues unsent deliveries (seconds).
+REMINDERS_SCAN_INTERVAL = int(os.environ.get("REMINDERS_SCAN_INTERVAL", "300"))
+REMINDERS_SWEEP_INTERVAL = int(os.environ.get("REMINDERS_SWEEP_INTERVAL", "120"))
+# A delivery claimed longer ago than this is taken to have died with its worker.
+REMINDERS_CLAIM_TIMEOUT = int(os.environ.get("REMINDERS_CLAIM_TIMEOUT", "300"))
+# Waits between retries of a transient failure (seconds); all far below the visibility timeout.
+REMINDERS_RETRY_BACKOFF = [int(x) for x in
+                           os.environ.get("REMINDERS_RETRY_BACKOFF", "10,30,90,270").split(",")]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -245,6 +266,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ApplicationStateEnum": "funds.models.State"},
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -266,7 +288,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Unacked messages return to the queue after this; no task may be scheduled (countdown/ETA)
     # further ahead than this, or Redis would redeliver it early.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -307,6 +330,14 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "crm.core.clear_expired_sessions_task",
         "schedule": 60 * 60 * 6,
+    },
+    "scan-reminders": {
+        "task": "notifications.reminders_scan_task",
+        "schedule": REMINDERS_SCAN_INTERVAL,
+    },
+    "sweep-deliveries": {
+        "task": "notifications.deliveries_sweep_task",
+        "schedule": REMINDERS_SWEEP_INTERVAL,
     },
     "expire-reservations": {
         "task": "parks.reservations_expire_task",

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("leads.api")),
     path("", include("parks.api")),
     path("", include("funds.api")),
+    path("", include("crm.dashboards.api")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,8 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("parks/", include("parks.urls")),
     path("funds/", include("funds.urls")),
+    path("dashboards/", include("crm.dashboards.urls")),
+    path("inbox/", include("crm.notifications.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -8,6 +8,8 @@ from leads.models import Company
 
 from .models import WAITING_STATES, Application, Programme, State
 
+MAX_WAITING_DAYS = 3650
+
 
 class ApplicationFilter(django_filters.FilterSet):
     programme = django_filters.ModelChoiceFilter(label=_("Programme"),
@@ -30,5 +32,7 @@ class ApplicationFilter(django_filters.FilterSet):
     def filter_waiting(self, queryset, name, value):
         if value is None:
             return queryset
-        cutoff = timezone.now() - timedelta(days=int(value))
+        # Clamp: nobody waits a negative time or for centuries (and timedelta would overflow).
+        days = int(min(max(value, 0), MAX_WAITING_DAYS))
+        cutoff = timezone.now() - timedelta(days=days)
         return queryset.filter(state__in=WAITING_STATES, state_changed_at__lt=cutoff)

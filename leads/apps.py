@@ -10,7 +10,7 @@ class LeadsConfig(AppConfig):
         from crm.accounts.roles import Role, grant
         from crm.core.navigation import NavEntry, nav
 
-        from . import demo  # noqa: F401  (registers the demo seeder)
+        from . import demo, reminders  # noqa: F401  (register the demo seeder, rule kinds)
 
         section = _("Investment")
         everyone = None

@@ -5,6 +5,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from crm.accounts.models import User
 from crm.accounts.roles import Role
@@ -32,6 +34,11 @@ def _industry_q(prefix: str, value: Industry) -> Q:
     return Q(**{field: value})
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class StageCodesFilter(django_filters.ModelMultipleChoiceFilter):
+    """Stage codes; repeat the parameter for several (?stage=lead&stage=screening)."""
+
+
 class CompanyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     industry = django_filters.ModelChoiceFilter(
@@ -56,10 +63,10 @@ class CompanyFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
 
-    def filter_industry(self, queryset, name, value):
+    def filter_industry(self, queryset, name, value: str):
         return queryset.filter(_industry_q("", value))
 
-    def filter_chain_node(self, queryset, name, value):
+    def filter_chain_node(self, queryset, name, value: str):
         return queryset.filter(
             Q(chain_links__node=value) | Q(chain_links__node__parent=value)
         ).distinct()
@@ -71,9 +78,9 @@ class CompanyFilter(django_filters.FilterSet):
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q",
                                   help_text=_("Company or project name, or pinyin initials"))
-    stage = django_filters.ModelMultipleChoiceFilter(
-        label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code", field_name="stage__code",
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+    stage = StageCodesFilter(
+        label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code",
+        field_name="stage__code", widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     stage_kind = django_filters.ChoiceFilter(label=_("Stage kind"), choices=Stage.Kind.choices,
                                              field_name="stage__kind")
@@ -122,10 +129,10 @@ class ProjectFilter(django_filters.FilterSet):
             | Q(company__name_initials__startswith=value.lower())
         )
 
-    def filter_industry(self, queryset, name, value):
+    def filter_industry(self, queryset, name, value: str):
         return queryset.filter(_industry_q("company__", value))
 
-    def filter_chain_node(self, queryset, name, value):
+    def filter_chain_node(self, queryset, name, value: str):
         companies = Company.objects.filter(
             Q(chain_links__node=value) | Q(chain_links__node__parent=value)
         ).values("pk")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.exceptions import ConflictError
+from crm.notifications.services import nudge_scan
 
 from .models import (
     ChainNode,
@@ -318,6 +319,8 @@ def followup_create(*, project: Project, by, date: date, kind: str, summary: str
             project.next_step = next_step or project.next_step or summary[:200]
             project.next_step_on = next_contact_on
     project.save(update_fields=["last_contact_on", "next_step", "next_step_on", "updated_at"])
+    # A next contact due today should reach the owner now, not at the next periodic scan.
+    nudge_scan()
     return followup
 
 

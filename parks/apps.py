@@ -10,7 +10,7 @@ class ParksConfig(AppConfig):
         from crm.accounts.roles import Role, grant
         from crm.core.navigation import NavEntry, nav
 
-        from . import demo  # noqa: F401  (registers the demo seeders)
+        from . import demo, reminders  # noqa: F401  (register the demo seeders, rule kinds)
 
         section = _("Park space")
         nav.register(NavEntry(section, _("Parks"), "parks:park-list", None, 10, "▤"),

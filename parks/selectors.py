@@ -80,7 +80,7 @@ def _monthly_rent():
     )
 
 
-def availability_search(*, user, start: date, end: date | None, park=None, use: str = "",
+def availability_search(*, user, start: date, end: date | None = None, park=None, use: str = "",
                         min_area=None, max_area=None, max_monthly_rent=None):
     """Rentable units free for the whole period [start, end), cheapest first."""
     units = (Unit.objects.visible_to(user).free_between(start, end)

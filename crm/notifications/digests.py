@@ -1,0 +1,28 @@
+"""The daily digest: each user who has reminders due today gets one summary of them."""
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import Reminder
+from .registry import Due, register_rule_kind
+
+
+@register_rule_kind("digest.daily", "Daily digest of what is due today")
+def daily_digest(rule, today: date):
+    users = (get_user_model().objects.filter(is_active=True)
+             .exclude(notification_preference__daily_digest=False)
+             .annotate(due_today=Count("reminders", filter=Q(reminders__due_on__lte=today,
+                                                              reminders__read_at__isnull=True)
+                                       & ~Q(reminders__rule__kind__startswith="digest.")))
+             .filter(due_today__gt=0))
+    for user in users.iterator(chunk_size=500):
+        items = (Reminder.objects.for_user(user).unread().filter(due_on__lte=today)
+                 .exclude(rule__kind__startswith="digest.").order_by("-severity", "due_on")[:20])
+        lines = [f"· {item.title}" for item in items]
+        yield Due(record=user, recipient_ids=(user.pk,), due_on=today,
+                  title=_("%(n)s items need your attention today") % {"n": user.due_today},
+                  body="\n".join(lines), link=reverse("notifications:inbox"))
