@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.templatetags.crm_tags import money
 from leads.models import Company, Project, Stage
 
 from . import workflow
@@ -66,7 +67,8 @@ class ApplicationForm(forms.Form):
 class DocumentForm(forms.Form):
     name = forms.ChoiceField(label=_("Document"))
     other_name = forms.CharField(label=_("Name of the other document"), max_length=100,
-                                 required=False)
+                                 required=False,
+                                 help_text=_("Only for “Other document”."))
     file = forms.FileField(label=_("File"),
                            help_text=_("PDF, JPG, PNG, DOCX or XLSX; checked by content."))
 
@@ -117,6 +119,12 @@ class TransitionForm(forms.Form):
             keep.add("amount")
             form.fields["amount"].required = True
             form.fields["amount"].widget.attrs["max"] = application.requested_amount
+            form.fields["amount"].help_text = _("Requested: %(requested)s yuan.") % {
+                "requested": money(application.requested_amount)}
+            if application.publicity_end:
+                form.fields["amount"].help_text += " " + _(
+                    "The publicity ends on %(end)s; approve after that day.") % {
+                    "end": f"{application.publicity_end:%Y-%m-%d}"}
         if move.target == State.PUBLICITY:
             keep |= {"publicity_start", "publicity_end"}
         for name in set(form.fields) - keep:
@@ -159,9 +167,17 @@ class TranchePlanForm(forms.Form):
 
 
 class TranchePayForm(forms.Form):
-    paid_on = forms.DateField(label=_("Paid on"), widget=DATE_INPUT)
+    """Sits in a table row beside its tranche, so its inputs are narrow."""
+
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(
+        attrs={"type": "date", "style": "width:10em"}, format="%Y-%m-%d"))
     amount = _money_field(_("Amount paid (yuan)"), required=False,
                           help_text=_("Empty: the planned amount."))
+
+    def __init__(self, *args, planned=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].widget.attrs.update({"style": "width:10em",
+                                                   "placeholder": planned or ""})
 
 
 class ClawbackForm(forms.Form):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -13,7 +13,8 @@ from . import permissions, workflow
 from .filters import ApplicationFilter
 from .models import COMMITTED_STATES, Application, Disbursement, Programme
 
-ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=16, decimal_places=2))
+MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Value(Decimal("0"), output_field=MONEY_FIELD)
 
 
 def programme_list(*, user):
@@ -21,13 +22,18 @@ def programme_list(*, user):
     are public inside the bureau, whoever can see the individual applications)."""
     if not user_roles(user):
         return Programme.objects.none()
+    # Two separate subqueries: summing both over one join would count an approval once per
+    # tranche.
+    approved = (Application.objects.filter(programme=OuterRef("pk"), state__in=COMMITTED_STATES)
+                .order_by().values("programme").annotate(total=Sum("approved_amount"))
+                .values("total"))
+    paid = (Disbursement.objects.filter(application__programme=OuterRef("pk"),
+                                        paid_amount__isnull=False)
+            .order_by().values("application__programme").annotate(total=Sum("paid_amount"))
+            .values("total"))
     return Programme.objects.annotate(
-        approved_total=Coalesce(Sum("applications__approved_amount",
-                                    filter=Q(applications__state__in=COMMITTED_STATES)), ZERO),
-    ).annotate(
-        paid_total=Coalesce(
-            Sum("applications__disbursements__paid_amount",
-                filter=Q(applications__disbursements__paid_amount__isnull=False)), ZERO),
+        approved_total=Coalesce(Subquery(approved, output_field=MONEY_FIELD), ZERO),
+        paid_total=Coalesce(Subquery(paid, output_field=MONEY_FIELD), ZERO),
     ).order_by("-year", "code")
 
 

@@ -34,6 +34,8 @@ from .models import (
 
 DOCUMENT_TYPES = {"pdf", "jpg", "jpeg", "png", "docx", "xlsx"}
 EDITABLE_STATES = (State.DRAFT, State.NEEDS_SUPPLEMENT)
+TRANCHE_STATES = (State.APPROVED, State.DISBURSING)  # tranches are planned and paid
+CLAWBACK_STATES = (State.DISBURSING, State.DISBURSED, State.CLOSED)  # money was paid
 
 
 def _move(application: Application, *, to: str, by, note: str = "",
@@ -96,6 +98,8 @@ def application_update(*, application: Application, by, **fields) -> Application
 
 @transaction.atomic
 def document_add(*, application: Application, by, name: str, file) -> ApplicationDocument:
+    if not permissions.can_upload_documents(by, application):
+        raise PermissionDenied
     if application.state not in EDITABLE_STATES:
         raise ConflictError(_("Documents can be added while the application is a draft or "
                               "needs a supplement."), code="state")
@@ -192,6 +196,9 @@ def application_transition(*, application: Application, to: str, by, note: str =
         application.publicity_start = publicity_start or today
         application.publicity_end = publicity_end or (
             application.publicity_start + timedelta(days=workflow.PUBLICITY_DAYS))
+        if application.publicity_end < application.publicity_start:
+            raise ValidationError({"publicity_end": _("The publicity cannot end before it "
+                                                      "starts.")})
     elif to == State.APPROVED:
         if application.publicity_end and application.publicity_end >= today:
             raise ConflictError(_("The publicity period runs until %(end)s; approve after it "
@@ -243,7 +250,7 @@ def disbursement_plan(*, application: Application, by, amount: Decimal, planned_
     application = _lock(application)
     if not permissions.can_manage_money(by, application):
         raise PermissionDenied
-    if application.state not in (State.APPROVED, State.DISBURSING):
+    if application.state not in TRANCHE_STATES:
         raise ConflictError(_("Tranches are planned once the application is approved."),
                             code="state")
     planned = (application.disbursements.filter(kind=Disbursement.Kind.TRANCHE)
@@ -278,7 +285,7 @@ def disbursement_pay(*, disbursement: Disbursement, by, paid_on: date,
         raise PermissionDenied
     if disbursement.paid_amount is not None:
         raise ConflictError(_("This tranche has been paid already."), code="state")
-    if application.state not in (State.APPROVED, State.DISBURSING):
+    if application.state not in TRANCHE_STATES:
         raise ConflictError(_("Payments are made on approved applications."), code="state")
     if disbursement.milestone_id and not _milestone_reached(application,
                                                             disbursement.milestone):
@@ -308,7 +315,7 @@ def clawback_record(*, application: Application, by, amount: Decimal, reason: st
     application = _lock(application)
     if not permissions.can_manage_money(by, application):
         raise PermissionDenied
-    if application.state not in (State.DISBURSING, State.DISBURSED, State.CLOSED):
+    if application.state not in CLAWBACK_STATES:
         raise ConflictError(_("Only money that was paid can be clawed back."), code="state")
     if not reason.strip():
         raise ValidationError({"reason": _("A clawback needs its reason.")})

@@ -1,11 +1,260 @@
-# Placeholder views until the fund screens land (owned by the funds-screens work).
-from django.http import HttpResponse
+"""Fund screens: programmes and their budget figures, applications and their workflow.
+
+Views parse input, call one selector or one service, and render. A service's refusal
+(ValidationError, ConflictError) becomes a message naming the reason and the user lands back
+on the application; acting outside one's role stays a PermissionDenied, which Django answers
+with 403. Which buttons and forms appear is decided by the same permissions and workflow
+table the services check, so the page never offers what the service would refuse.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.core.exceptions import ConflictError
+from crm.core.views_helpers import add_service_error, paginate
+
+from . import permissions, selectors, services
+from .forms import (
+    ApplicationForm,
+    ClawbackForm,
+    DocumentForm,
+    ReviewForm,
+    TranchePayForm,
+    TranchePlanForm,
+    TransitionForm,
+)
+from .models import WAITING_STATES, Disbursement, State
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("…")
+# --- Programmes ---------------------------------------------------------------------------------
+def programme_list(request):
+    page, querystring = paginate(request, selectors.programme_list(user=request.user))
+    return render(request, "funds/programme_list.html", {
+        "rows": [(programme, selectors.programme_figures(programme)) for programme in page],
+        "page": page, "querystring": querystring,
+    })
 
 
-programme_list = programme_detail = application_list = application_create = _todo
-application_detail = application_transition = document_add = review_add = _todo
-tranche_plan = tranche_pay = clawback = _todo
+def programme_detail(request, pk):
+    programme = selectors.programme_get(user=request.user, pk=pk)
+    applications = selectors.application_list(user=request.user, filters={"programme": pk})
+    page, querystring = paginate(request, applications.qs)
+    return render(request, "funds/programme_detail.html", {
+        "programme": programme,
+        "figures": selectors.programme_figures(programme),
+        "page": page, "querystring": querystring,
+        "can_create": permissions.can_create_application(request.user),
+        "waiting_states": WAITING_STATES,
+    })
+
+
+# --- Applications -------------------------------------------------------------------------------
+def application_list(request):
+    filterset = selectors.application_list(user=request.user, filters=request.GET)
+    page, querystring = paginate(request, filterset.qs)
+    return render(request, "funds/application_list.html", {
+        "filter": filterset, "page": page, "querystring": querystring,
+        "can_create": permissions.can_create_application(request.user),
+        "waiting_states": WAITING_STATES,
+    })
+
+
+def application_create(request):
+    if not permissions.can_create_application(request.user):
+        raise PermissionDenied
+    # Links from a company, project or programme page pre-fill the form.
+    initial = {key: request.GET[key] for key in ("programme", "company", "project")
+               if request.GET.get(key)}
+    form = ApplicationForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_create(by=request.user, **form.service_kwargs())
+        except (ValidationError, ConflictError) as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Application drafted. Upload the documents, then "
+                                        "submit it."))
+            return redirect("funds:application-detail", pk=application.pk)
+    return render(request, "funds/application_form.html", {"form": form})
+
+
+def _review_steps(application) -> list[tuple[str, str]]:
+    """(label, "done" | "current" | "pending") for each of the programme's review steps."""
+    index = application.review_step_index
+    steps = []
+    for position, label in enumerate(application.programme.review_step_labels()):
+        if position < index:
+            status = "done"
+        elif position == index and application.state == State.UNDER_REVIEW:
+            status = "current"
+        else:
+            status = "pending"
+        steps.append((label, status))
+    return steps
+
+
+def application_detail(request, pk):
+    user = request.user
+    application = selectors.application_get(user=user, pk=pk)
+    state = application.state
+    today = timezone.localdate()
+
+    missing = services.missing_documents(application)
+    can_upload = (state in services.EDITABLE_STATES
+                  and permissions.can_upload_documents(user, application))
+
+    reviews = list(application.reviews.select_related("reviewer"))
+    step = application.current_review_step
+    # One review per step and reviewer: once given, the form would only be refused.
+    can_review = (state == State.UNDER_REVIEW and step is not None
+                  and permissions.is_independent_reviewer(user, application)
+                  and not any(r.step == step and r.reviewer_id == user.pk for r in reviews))
+
+    manages_money = permissions.can_manage_money(user, application)
+    can_pay = manages_money and state in services.TRANCHE_STATES
+    tranches = [
+        (disbursement,
+         TranchePayForm(auto_id=f"id_pay{disbursement.pk}_%s", initial={"paid_on": today},
+                        planned=disbursement.planned_amount)
+         if can_pay and disbursement.kind == Disbursement.Kind.TRANCHE
+         and disbursement.paid_amount is None else None)
+        for disbursement in application.disbursements.select_related("milestone")
+    ]
+
+    return render(request, "funds/application_detail.html", {
+        "application": application,
+        "programme": application.programme,
+        "paid_total": selectors.application_paid_total(application),
+        "documents": application.documents.select_related("uploaded_by"),
+        "checklist": [(name, name not in missing)
+                      for name in application.programme.required_documents],
+        "missing": missing,
+        "document_form": DocumentForm(required_documents=application.programme.required_documents,
+                                      missing=missing) if can_upload else None,
+        "review_steps": _review_steps(application),
+        "current_step_label": dict(zip(application.programme.review_steps,
+                                       application.programme.review_step_labels(),
+                                       strict=True)).get(step),
+        "reviews": reviews,
+        "review_form": ReviewForm() if can_review else None,
+        "transitions": application.transitions.select_related("by"),
+        "tranches": tranches,
+        "plan_form": TranchePlanForm(with_milestone=application.project_id is not None,
+                                     initial={"planned_on": today})
+        if can_pay else None,
+        "clawback_form": (ClawbackForm() if manages_money and state in services.CLAWBACK_STATES
+                          else None),
+        "moves": [(move, TransitionForm.for_move(move, application=application))
+                  for move in selectors.available_moves(user=user, application=application)],
+    })
+
+
+# --- Actions (POST, then back to the application) ----------------------------------------------
+def _back(application):
+    return redirect("funds:application-detail", pk=application.pk)
+
+
+def _refuse_form(request, form) -> None:
+    errors = "; ".join(f"{form[name].label}: {' '.join(errors_)}" if name in form.fields
+                       else " ".join(errors_) for name, errors_ in form.errors.items())
+    messages.error(request, _("Nothing was saved: %(errors)s") % {"errors": errors})
+
+
+def _attempt(request, service, *, success, **kwargs) -> None:
+    """Call the service; its refusal becomes an error message with the reason. PermissionDenied
+    is not caught: acting outside one's role is a 403, not a message."""
+    try:
+        result = service(by=request.user, **kwargs)
+    except ConflictError as error:
+        messages.error(request, str(error.message))
+    except ValidationError as error:
+        messages.error(request, " ".join(str(message) for message in error.messages))
+    else:
+        messages.success(request, success(result) if callable(success) else success)
+
+
+@require_POST
+def application_transition(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    _attempt(request, services.application_transition, application=application,
+             success=lambda moved: _("The application is now “%(state)s”.") % {
+                 "state": moved.get_state_display()},
+             **form.service_kwargs())
+    return _back(application)
+
+
+@require_POST
+def document_add(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    if not permissions.can_upload_documents(request.user, application):
+        raise PermissionDenied
+    form = DocumentForm(request.POST, request.FILES,
+                        required_documents=application.programme.required_documents)
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    _attempt(request, services.document_add, application=application,
+             success=lambda document: _("“%(name)s” uploaded.") % {"name": document.name},
+             **form.service_kwargs())
+    return _back(application)
+
+
+@require_POST
+def review_add(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    _attempt(request, services.review_record, application=application,
+             success=lambda review: _("Review of “%(step)s” recorded.") % {
+                 "step": review.get_step_display()},
+             **form.cleaned_data)
+    return _back(application)
+
+
+@require_POST
+def tranche_plan(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = TranchePlanForm(request.POST, with_milestone=application.project_id is not None)
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    _attempt(request, services.disbursement_plan, application=application,
+             success=_("Tranche planned."), **form.cleaned_data)
+    return _back(application)
+
+
+@require_POST
+def tranche_pay(request, pk, tranche):
+    application = selectors.application_get(user=request.user, pk=pk)
+    # Only a tranche of this application: a pk from another one is a 404, not a payment.
+    disbursement = get_object_or_404(application.disbursements.select_related("milestone"),
+                                     pk=tranche, kind=Disbursement.Kind.TRANCHE)
+    form = TranchePayForm(request.POST)
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    _attempt(request, services.disbursement_pay, disbursement=disbursement,
+             success=_("Payment recorded."), **form.cleaned_data)
+    return _back(application)
+
+
+@require_POST
+def clawback(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = ClawbackForm(request.POST)
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    _attempt(request, services.clawback_record, application=application,
+             success=_("Clawback recorded."), **form.cleaned_data)
+    return _back(application)

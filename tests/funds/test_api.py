@@ -71,7 +71,8 @@ def test_budget_overrun_and_illegal_transition_are_409(setup):
 def test_drafter_cannot_act_as_reviewer_and_mismatched_upload_is_400(setup):
     app_id = create(setup)
     bad = setup["as_staff"].post(f"/api/v1/fund-applications/{app_id}/documents/",
-                                 {"name": "营业执照", "file": SimpleUploadedFile("a.pdf", b"MZ\x00")},
+                                 {"name": "营业执照",
+                                  "file": SimpleUploadedFile("a.pdf", b"MZ\x00")},
                                  format="multipart")
     assert bad.status_code == 400 and "file" in bad.json()
     assert move(setup["as_staff"], app_id, "submitted").status_code == 200
