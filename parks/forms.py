@@ -43,20 +43,22 @@ class ProjectChoiceField(forms.ModelChoiceField):
 
 
 class OnDateForm(forms.Form):
-    """`?on=YYYY-MM-DD` on the grid and report pages (default today)."""
+    """`?on=YYYY-MM-DD` (default: `default_on`, today) and, on the report, `?park=`."""
 
     on = forms.DateField(label=_("On"), required=False, widget=DATE_INPUT)
 
-    def __init__(self, data=None, *, parks=None, **kwargs):
+    def __init__(self, data, *, default_on: date, parks=None, **kwargs):
+        data = data.copy()
+        if not data.get("on"):
+            data["on"] = default_on.isoformat()  # shown in the field, not left blank
         super().__init__(data, **kwargs)
+        self.default_on = default_on
         if parks is not None:
             self.fields["park"] = forms.ModelChoiceField(
                 label=_("Park"), queryset=parks, required=False, empty_label=_("All parks"))
 
-    def on_or(self, default: date) -> date:
-        if self.is_valid() and self.cleaned_data.get("on"):
-            return self.cleaned_data["on"]
-        return default
+    def day(self) -> date:
+        return self.cleaned_data["on"] if self.is_valid() else self.default_on
 
     def park(self):
         return self.cleaned_data.get("park") if self.is_valid() else None
@@ -104,7 +106,10 @@ class AssignmentForm(forms.Form):
             "start": data["start"], "end": end_from_last_day(data["last_day"]),
             "area_m2": data["area_m2"], "price": data["price"],
             "rent_free_until": end_from_last_day(data["rent_free_last_day"]),
-            "hold_until": data["hold_until"], "note": data["note"],
+            # A hold date means nothing on a lease or a sale: it is not stored there.
+            "hold_until": (data["hold_until"] if data["kind"] in Assignment.HOLDING_KINDS
+                           else None),
+            "note": data["note"],
         }
 
 

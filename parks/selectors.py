@@ -52,6 +52,23 @@ def building_grid(*, building: Building, on: date) -> list[Floor]:
         Prefetch("units", queryset=units)))
 
 
+def building_list(*, park: Park):
+    return park.buildings.order_by("code")
+
+
+def land_parcels(*, park: Park, on: date) -> list[Unit]:
+    """The park's land parcels with their status on `on` (one query)."""
+    return list(Unit.objects.filter(park=park, use=UnitUse.LAND).with_status_on(on)
+                .order_by("code"))
+
+
+def unit_status_on(*, unit: Unit, on: date) -> str:
+    """A unit's status on `on`, derived from every assignment, including those the user may
+    not read: an investment officer still needs to know the unit is taken."""
+    return (Unit.objects.filter(pk=unit.pk).with_status_on(on)
+            .values_list("status_code", flat=True).get())
+
+
 def unit_get(*, user, pk: int) -> Unit:
     return get_object_or_404(
         Unit.objects.visible_to(user).select_related("park", "building", "floor"), pk=pk)
@@ -237,7 +254,9 @@ def occupancy_trend(*, user, on: date, months: int = 12, park=None) -> list[dict
     """出租率 at each month end over the last `months` months: one query for the leased area
     at every month end (conditional sums), one for the rentable area."""
     days = month_ends(on, months)
-    leases = (Assignment.objects.visible_to(user)
+    # Occupancy is a property of the inventory: count every lease, as occupancy_report does,
+    # whoever may read the individual assignments.
+    leases = (Assignment.objects
               .filter(status__in=Assignment.COUNTING_STATUSES,
                       kind__in=Assignment.OCCUPYING_KINDS, unit__rentable=True)
               .exclude(unit__use=UnitUse.LAND))

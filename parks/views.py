@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.accounts.roles import Role, has_role
 from crm.core.exceptions import ConflictError
 from crm.core.views_helpers import add_service_error, paginate
 from leads import selectors as leads_selectors
@@ -35,23 +34,7 @@ from .forms import (
     UnitForm,
     end_from_last_day,
 )
-from .models import Assignment, Unit, UnitStatus, UnitUse
-
-
-# TODO(selectors): move land_parcels and unit_status_on to parks/selectors.py (owned by the
-# inventory work); they are the only reads these pages make outside a selector.
-def land_parcels(*, park, on: date) -> list[Unit]:
-    """The park's land parcels with their status on `on` (one query)."""
-    return list(Unit.objects.filter(park=park, use=UnitUse.LAND).with_status_on(on)
-                .order_by("code"))
-
-
-def unit_status_on(*, unit: Unit, on: date) -> str:
-    """A unit's status code on `on`, derived in SQL from every assignment, including those the
-    user may not read (an investment officer still needs to know the unit is taken)."""
-    return (Unit.objects.filter(pk=unit.pk).with_status_on(on)
-            .values_list("status_code", flat=True).get())
-
+from .models import Assignment, Unit, UnitStatus
 
 # --- Presentation helpers (no queries) ---------------------------------------------------------
 STATUS_BADGES = {UnitStatus.LEASED: "green", UnitStatus.RESERVED: "purple",
@@ -100,11 +83,11 @@ def _expiry_rows(leases, on: date) -> list[dict]:
 
 
 def _a_year_from(start: date) -> date:
-    """The last day of a one-year period starting on `start` (29 Feb starts end on 27 Feb)."""
+    """The last day of a one-year period starting on `start` (from 29 February: 28 February)."""
     try:
         return start.replace(year=start.year + 1) - timedelta(days=1)
     except ValueError:
-        return start.replace(year=start.year + 1, day=28) - timedelta(days=1)
+        return date(start.year + 1, 3, 1) - timedelta(days=1)
 
 
 def _describe(assignment: Assignment) -> str:
@@ -184,11 +167,16 @@ def park_detail(request, pk):
     park = selectors.park_get(user=request.user, pk=pk)
     today = timezone.localdate()
     report = selectors.occupancy_report(user=request.user, on=today, park=park)
-    parcels = land_parcels(park=park, on=today)
+    parcels = selectors.land_parcels(park=park, on=today)
     _label_statuses(parcels)
+    figures = report[0] if report else None
+    reported = {b.building_id for b in figures.buildings} if figures else set()
     return render(request, "parks/park_detail.html", {
         "park": park, "today": today,
-        "figures": report[0] if report else None,
+        "figures": figures,
+        # Buildings with no rentable units have no figures but must still be reachable.
+        "other_buildings": [b for b in selectors.building_list(park=park)
+                            if b.pk not in reported],
         "land_parcels": parcels,
         "expiring_counts": selectors.expiring_counts(user=request.user, on=today, park=park),
         "expiring": _expiry_rows(
@@ -199,8 +187,8 @@ def park_detail(request, pk):
 def building_detail(request, pk):
     building = selectors.building_get(user=request.user, pk=pk)
     today = timezone.localdate()
-    date_form = OnDateForm(request.GET or None, initial={"on": today})
-    on = date_form.on_or(today)
+    date_form = OnDateForm(request.GET, default_on=today)
+    on = date_form.day()
     floors = selectors.building_grid(building=building, on=on)
     return render(request, "parks/building_detail.html", {
         "building": building, "park": building.park, "floors": floors, "on": on,
@@ -236,7 +224,7 @@ def _render_unit(request, unit: Unit, *, form=None, status: int = 200):
             })
     return render(request, "parks/unit_detail.html", {
         "unit": unit, "today": today,
-        "status": _status(unit_status_on(unit=unit, on=today)),
+        "status": _status(selectors.unit_status_on(unit=unit, on=today)),
         "history": history, "actions": actions, "can_book": can_book,
         "can_edit": can_book, "form": form if can_book else None,
     }, status=status)
@@ -254,11 +242,11 @@ def unit_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             # A copy: a refused update must not leave its values on the unit the page shows.
-            services.unit_update(unit=copy.copy(unit), **form.cleaned_data)
+            saved = services.unit_update(unit=copy.copy(unit), **form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, _("Unit %(unit)s saved.") % {"unit": unit.code})
+            messages.success(request, _("Unit %(unit)s saved.") % {"unit": saved.code})
             return redirect("parks:unit-detail", pk=unit.pk)
     return render(request, "parks/unit_form.html", {"form": form, "unit": unit})
 
@@ -356,16 +344,6 @@ def assignment_terminate(request, pk):
 
 
 # --- Find space / match space ------------------------------------------------------------------
-def _bookable_park_ids(user) -> set[int] | None:
-    """Ids of the parks whose units `user` may book (None: all), in at most one query, the same
-    rule as permissions.can_book_unit: asking it per result row would query once per row."""
-    if has_role(user, Role.ADMINISTRATOR):
-        return None
-    if not has_role(user, Role.PARK_MANAGER):
-        return set()
-    return set(user.managed_parks.values_list("pk", flat=True))
-
-
 def _search_defaults(today: date, project) -> dict:
     """The search a project's space need asks for; without a project, a year from today. A
     move-in date already past searches from today: space that was free last month is no use,
@@ -399,7 +377,7 @@ def availability(request):
             request, selectors.availability_search(user=request.user, **form.search_kwargs()))
         # A reservation needs a last day and a project; only then are buttons offered.
         reservable = bool(project and form.cleaned_data["last_day"])
-        allowed = _bookable_park_ids(request.user) if reservable else set()
+        allowed = permissions.bookable_park_ids(request.user) if reservable else set()
         for unit in page:
             unit.can_reserve = reservable and (allowed is None or unit.park_id in allowed)
     return render(request, "parks/availability.html", {
@@ -449,9 +427,9 @@ def reserve(request):
 # --- Occupancy ----------------------------------------------------------------------------------
 def occupancy(request):
     today = timezone.localdate()
-    form = OnDateForm(request.GET or None, initial={"on": today},
+    form = OnDateForm(request.GET, default_on=today,
                       parks=selectors.park_list(user=request.user).prefetch_related(None))
-    on, park = form.on_or(today), form.park()
+    on, park = form.day(), form.park()
     rows = selectors.occupancy_report(user=request.user, on=on, park=park)
     return render(request, "parks/occupancy.html", {
         "form": form, "on": on, "park": park, "rows": rows,

@@ -35,6 +35,7 @@ class NavRegistry:
     def for_user(self, user, current_path: str) -> list[dict]:
         roles = user_roles(user)
         sections: dict[str, dict] = {}
+        links = []
         for entry in sorted(self.entries, key=lambda e: e.order):
             if entry.roles is not None and not (entry.roles & roles):
                 continue
@@ -44,8 +45,15 @@ class NavRegistry:
                 continue
             key = str(entry.section)
             section = sections.setdefault(key, {"title": entry.section, "links": []})
-            active = current_path == url or (url != "/" and current_path.startswith(url))
-            section["links"].append({"entry": entry, "url": url, "active": active})
+            link = {"entry": entry, "url": url, "active": False}
+            section["links"].append(link)
+            links.append(link)
+        # Highlight the one entry whose address is the longest prefix of the current page, so
+        # /parks/occupancy/ lights "Occupancy", not also "Parks" (/parks/).
+        matches = [link for link in links if link["url"] != "/"
+                   and current_path.startswith(link["url"])]
+        if matches:
+            max(matches, key=lambda link: len(link["url"]))["active"] = True
         return sorted(sections.values(), key=lambda s: self.section_order.get(str(s["title"]), 100))
 
 

@@ -1,7 +1,6 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 
 register = template.Library()
 
@@ -15,7 +14,7 @@ def money(value, places: int = 2):
         return "—"
     quantum = Decimal(1).scaleb(-int(places))
     amount = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
-    return intcomma(f"{amount:.{int(places)}f}")
+    return f"{amount:,.{int(places)}f}"
 
 
 @register.filter
