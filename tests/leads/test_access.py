@@ -87,4 +87,5 @@ def test_companies_are_visible_to_all_staff_but_confidential_figures_are_not(wor
 
 def test_user_without_role_sees_no_companies(world, client):
     client.force_login(world["norole"])
-    assert client.get(reverse("leads:company-detail", args=[world["company"].pk])).status_code == 404
+    url = reverse("leads:company-detail", args=[world["company"].pk])
+    assert client.get(url).status_code == 404
