@@ -166,50 +166,38 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(ApplicationSerializer(application,
                                               context={"request": self.request}).data)
 
+    def _run(self, request, body_serializer, service):
+        """Validate the body, call the one service on the application, answer with it."""
+        application = self.get_object()
+        body = body_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _call(service, application=application, by=request.user, **body.validated_data)
+        return self._respond(application)
+
     @extend_schema(request=TransitionSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the application to another state (see the workflow); 409 with the reason if
         the move is illegal or would break a money rule."""
-        application = self.get_object()
-        body = TransitionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _call(services.application_transition, application=application, by=request.user,
-              **body.validated_data)
-        return self._respond(application)
+        return self._run(request, TransitionSerializer, services.application_transition)
 
     @extend_schema(request=ReviewInputSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         """Record the current reviewer's opinion on the current review step."""
-        application = self.get_object()
-        body = ReviewInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _call(services.review_record, application=application, by=request.user,
-              **body.validated_data)
-        return self._respond(application)
+        return self._run(request, ReviewInputSerializer, services.review_record)
 
     @extend_schema(request=DocumentInputSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def documents(self, request, pk=None):
         """Upload a document (checked by content and size)."""
-        application = self.get_object()
-        body = DocumentInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _call(services.document_add, application=application, by=request.user,
-              **body.validated_data)
-        return self._respond(application)
+        return self._run(request, DocumentInputSerializer, services.document_add)
 
     @extend_schema(request=PlanSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def plan(self, request, pk=None):
         """Plan a tranche (optionally paid when the project reaches a stage)."""
-        application = self.get_object()
-        body = PlanSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _call(services.disbursement_plan, application=application, by=request.user,
-              **body.validated_data)
-        return self._respond(application)
+        return self._run(request, PlanSerializer, services.disbursement_plan)
 
     @extend_schema(request=PaySerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
@@ -229,12 +217,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def clawback(self, request, pk=None):
         """Claw back money already paid (a negative disbursement with its reason)."""
-        application = self.get_object()
-        body = ClawbackSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _call(services.clawback_record, application=application, by=request.user,
-              **body.validated_data)
-        return self._respond(application)
+        return self._run(request, ClawbackSerializer, services.clawback_record)
 
 
 router = SimpleRouter()

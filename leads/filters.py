@@ -1,8 +1,10 @@
 """FilterSets shared by the HTML lists, the exports and the API lists."""
 
+from datetime import datetime, time, timedelta
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +18,7 @@ from .models import (
     Channel,
     Company,
     Industry,
+    LostReason,
     Project,
     Qualification,
     SourceRegion,
@@ -112,6 +115,24 @@ class ProjectFilter(django_filters.FilterSet):
     confidential = django_filters.BooleanFilter(label=_("Confidential"))
     signed_from = django_filters.DateFilter(label=_("Signed from"), field_name="signed_on",
                                             lookup_expr="gte")
+    # The parameters below let every dashboard figure link to the list behind it (the same
+    # definitions as leads/reports.py, which owns them).
+    entered_from = django_filters.DateFilter(label=_("Entered the pipeline from"),
+                                             method="filter_entered_from")
+    entered_to = django_filters.DateFilter(label=_("Entered the pipeline up to"),
+                                           method="filter_entered_to")
+    reached = django_filters.ModelChoiceFilter(
+        label=_("Reached stage"), queryset=Stage.objects.all(), to_field_name="code",
+        method="filter_reached")
+    lost_reason = django_filters.ModelChoiceFilter(
+        label=_("Lost reason"), queryset=LostReason.objects.all(), to_field_name="code")
+    flag = django_filters.ChoiceFilter(label=_("Flag"), method="filter_flag", choices=[
+        ("overdue", _("Next step overdue")), ("yellow", _("No contact for 14 days")),
+        ("red", _("No contact for 30 days")), ("not_started", _("Signed, not started"))])
+    next_step_from = django_filters.DateFilter(label=_("Next step from"),
+                                               field_name="next_step_on", lookup_expr="gte")
+    next_step_to = django_filters.DateFilter(label=_("Next step up to"),
+                                             field_name="next_step_on", lookup_expr="lte")
     signed_to = django_filters.DateFilter(label=_("Signed up to"), field_name="signed_on",
                                           lookup_expr="lte")
 
@@ -137,6 +158,30 @@ class ProjectFilter(django_filters.FilterSet):
             Q(chain_links__node=value) | Q(chain_links__node__parent=value)
         ).values("pk")
         return queryset.filter(company__in=companies)
+
+    def filter_entered_from(self, queryset, name, value):
+        from .models import StageEvent
+
+        start = timezone.make_aware(datetime.combine(value, time.min))
+        return queryset.filter(Exists(StageEvent.objects.filter(
+            project=OuterRef("pk"), from_stage__isnull=True, at__gte=start)))
+
+    def filter_entered_to(self, queryset, name, value):
+        from .models import StageEvent
+
+        end = timezone.make_aware(datetime.combine(value + timedelta(days=1), time.min))
+        return queryset.filter(Exists(StageEvent.objects.filter(
+            project=OuterRef("pk"), from_stage__isnull=True, at__lt=end)))
+
+    def filter_reached(self, queryset, name, value: str):
+        from .reports import reached_q
+
+        return queryset.filter(reached_q(value))
+
+    def filter_flag(self, queryset, name, value):
+        from .reports import flag_q
+
+        return queryset.filter(flag_q(value, today=timezone.localdate()))
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import Role, user_roles
@@ -261,8 +262,8 @@ class Qualification(models.Model):
 
 class Contact(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=60)
-    title = models.CharField(_("title"), max_length=60, blank=True)
+    name = models.CharField(_("full name"), max_length=60)
+    title = models.CharField(_("job title"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
@@ -576,7 +577,7 @@ class FollowUpIssue(models.Model):
     """An issue or commitment raised in a follow-up (诉求), tracked to its department."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("issue status", "Open")
         IN_PROGRESS = "in_progress", _("In progress")
         RESOLVED = "resolved", _("Resolved")
 

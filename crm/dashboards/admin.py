@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from .models import Target
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["metric", "year_from", "year_to", "value", "park", "city", "source"]
+    list_filter = ["metric", "year_to"]
+    list_editable = ["value"]
+    fields = ["metric", "year_from", "year_to", "value", "park", "city", "source", "order"]

@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardsConfig(AppConfig):
+    """The roof: dashboards and reports that compose every app's selectors."""
+
+    name = "crm.dashboards"
+    label = "dashboards"
+    verbose_name = _("Dashboards and targets")
+
+    def ready(self) -> None:
+        from crm.accounts.roles import Role, grant
+        from crm.core.navigation import NavEntry, nav
+        from crm.core.views import register_home_page
+
+        from . import views
+
+        register_home_page(views.home)
+
+        section = _("Dashboards")
+        leaders = frozenset({Role.LEADER, Role.ADMINISTRATOR})
+        nav.register(NavEntry(section, _("Leader dashboard"), "dashboards:leader", leaders, 10,
+                              "▲"), section_order=5)
+        nav.register(NavEntry(section, _("My dashboard"), "dashboards:staff",
+                              frozenset({Role.INVESTMENT_STAFF}), 20, "◎"))
+        nav.register(NavEntry(section, _("My parks"), "dashboards:parks",
+                              frozenset({Role.PARK_MANAGER}), 30, "◔"))
+        nav.register(NavEntry(section, _("Review queue"), "dashboards:reviews",
+                              frozenset({Role.FUND_REVIEWER}), 40, "✎"))
+        nav.register(NavEntry(section, _("Chain map"), "dashboards:chain", None, 50, "⛓"))
+        nav.register(NavEntry(section, _("Plan targets"), "admin:dashboards_target_changelist",
+                              frozenset({Role.ADMINISTRATOR}), 60, "◇"))
+
+        grant(Role.ADMINISTRATOR, "dashboards.view_target", "dashboards.add_target",
+              "dashboards.change_target", "dashboards.delete_target")
+        grant(Role.LEADER, "dashboards.view_target")

@@ -1,0 +1,376 @@
+"""The roof's reads: each dashboard composes the apps' selectors (leads.reports for the
+pipeline, parks.selectors for space, funds.selectors for budgets) and adds only what belongs to
+no app: the plan targets and their progress. A fixed number of queries per dashboard, whatever
+the number of projects, units or applications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from funds import selectors as funds_selectors
+from funds.models import WAITING_STATES
+from leads import reports
+from leads.models import Industry, Stage
+from leads.reports import Period, Row, rate
+from parks import selectors as parks_selectors
+from parks.models import Park
+
+from .models import Metric, Target
+
+YI = Decimal("10000")  # 万元 per 亿元
+WAITING_LONG_DAYS = 5  # DOMAIN.md: an application waiting for review over 5 working days
+
+
+# --- Filters ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DashboardFilters:
+    period: Period
+    park: Park | None = None
+    industry: Industry | None = None
+    owner: object | None = None  # a User
+
+    @classmethod
+    def this_year(cls, today: date) -> DashboardFilters:
+        return cls(period=Period.year(today.year))
+
+    @property
+    def scope(self) -> dict:
+        """The project list's parameters every project figure is narrowed by."""
+        scope = {}
+        if self.industry is not None:
+            scope["industry"] = self.industry.code
+        if self.owner is not None:
+            scope["owner"] = self.owner.pk
+        return scope
+
+    def params(self) -> dict:
+        params = {"date_from": self.period.start.isoformat(),
+                  "date_to": self.period.end.isoformat(), **self.scope}
+        if self.park is not None:
+            params["park"] = self.park.pk
+        return params
+
+    def querystring(self) -> str:
+        return urlencode(self.params())
+
+    @property
+    def scope_querystring(self) -> str:
+        return urlencode(self.scope)
+
+
+# --- Targets ----------------------------------------------------------------------------------
+UNITS = {
+    Metric.SPECIALISED_SMES: _("companies"),
+    Metric.LEADING_FIRMS: _("companies"),
+    Metric.SCENARIOS: _("projects"),
+    Metric.CARRIER_AREA: "m²",
+    Metric.INDUSTRY_OUTPUT: _("100M yuan"),
+}
+DEFINITIONS = {
+    Metric.SPECIALISED_SMES: _("Companies holding a specialised-SME or 'little giant' "
+                               "qualification with a project first signed in the period."),
+    Metric.LEADING_FIRMS: _("Chain leaders (链主) with a project first signed in the period."),
+    Metric.SCENARIOS: _("Projects first signed in the period whose company is on the "
+                        "application scenarios node of the chain."),
+    Metric.CARRIER_AREA: _("Rentable building space of the parks in the inventory today "
+                           "(land parcels excluded)."),
+    Metric.INDUSTRY_OUTPUT: _("Expected annual output of the projects first signed in the "
+                              "period, in 100M yuan."),
+}
+
+
+@dataclass
+class TargetProgress:
+    target: Target
+    actual: Decimal
+    url: str | None
+
+    @property
+    def unit(self) -> str:
+        return str(UNITS[self.target.metric])
+
+    @property
+    def counts_list(self) -> bool:
+        """The actual is the number of projects its list shows (not a sum or a firm count)."""
+        return self.target.metric == Metric.SCENARIOS
+
+    @property
+    def places(self) -> int:
+        """Decimals shown: counts and m² are whole, 亿元 has two."""
+        return 2 if self.target.metric == Metric.INDUSTRY_OUTPUT else 0
+
+    @property
+    def definition(self) -> str:
+        return str(DEFINITIONS[self.target.metric])
+
+    @property
+    def percent(self) -> Decimal | None:
+        return rate(self.actual, self.target.value)
+
+
+def _carrier_area(target: Target, rows, park_cities: dict[int, str]) -> Decimal:
+    def counts(row) -> bool:
+        if target.park_id:
+            return row.park_id == target.park_id
+        return not target.city or park_cities.get(row.park_id) == target.city
+
+    return sum((row.rentable for row in rows if counts(row)), Decimal("0"))
+
+
+def _carrier_url(target: Target) -> str:
+    if target.park_id:
+        return reverse("parks:occupancy") + f"?park={target.park_id}"
+    return reverse("parks:park-list")
+
+
+def target_progress(*, user, today: date, occupancy_rows=None) -> list[TargetProgress]:
+    """Every target with its computed actual. Queries: the targets, two for the project and
+    company figures of all their periods, the parks' cities, and the occupancy report unless
+    the caller already has it."""
+    targets = list(Target.objects.select_related("park"))
+    if not targets:
+        return []
+    periods = list(dict.fromkeys(
+        Period(date(t.year_from, 1, 1), date(t.year_to, 12, 31)) for t in targets
+        if t.metric != Metric.CARRIER_AREA))
+    figures = reports.plan_figures(user=user, periods=periods)
+    park_cities, rows = {}, []
+    if any(t.metric == Metric.CARRIER_AREA for t in targets):
+        if occupancy_rows is None:
+            occupancy_rows = parks_selectors.occupancy_report(user=user, on=today)
+        rows = occupancy_rows
+        park_cities = dict(Park.objects.visible_to(user).values_list("pk", "city"))
+    result = []
+    for target in targets:
+        if target.metric == Metric.CARRIER_AREA:
+            actual, url = _carrier_area(target, rows, park_cities), _carrier_url(target)
+        else:
+            plan = figures[Period(date(target.year_from, 1, 1), date(target.year_to, 12, 31))]
+            actual, url = {
+                Metric.SPECIALISED_SMES: (Decimal(plan.specialised_smes), None),
+                Metric.LEADING_FIRMS: (Decimal(plan.leading_firms), None),
+                Metric.SCENARIOS: (Decimal(plan.scenarios), plan.scenarios_url),
+                Metric.INDUSTRY_OUTPUT: ((plan.expected_output_wan / YI).quantize(
+                    Decimal("0.01")), plan.signed_url),
+            }[target.metric]
+        result.append(TargetProgress(target=target, actual=actual, url=url))
+    return result
+
+
+# --- Park space and funds ------------------------------------------------------------------
+@dataclass
+class Occupancy:
+    on: date
+    rows: list
+    total: object  # parks.selectors.OccupancyRow
+    url: str
+
+
+def occupancy(*, user, on: date, park=None, rows=None) -> Occupancy:
+    rows = parks_selectors.occupancy_report(user=user, on=on) if rows is None else rows
+    if park is not None:
+        rows = [row for row in rows if row.park_id == park.pk]
+    url = reverse("parks:occupancy") + f"?on={on.isoformat()}" + (
+        f"&park={park.pk}" if park is not None else "")
+    return Occupancy(on=on, rows=rows, total=parks_selectors.occupancy_total(rows), url=url)
+
+
+@dataclass
+class FundBudget:
+    years: tuple[int, int]
+    programmes: list  # (programme, funds.selectors.ProgrammeFigures)
+    budget: Decimal = Decimal("0")
+    approved: Decimal = Decimal("0")
+    paid: Decimal = Decimal("0")
+    url: str = ""
+
+    @property
+    def approved_percent(self) -> Decimal | None:
+        return rate(self.approved, self.budget)
+
+    @property
+    def paid_percent(self) -> Decimal | None:
+        return rate(self.paid, self.budget)
+
+
+def fund_budget(*, user, period: Period) -> FundBudget:
+    """The programmes of the period's years: budget, approved (committed) and paid. One query."""
+    programmes = funds_selectors.programme_list(user=user).filter(
+        year__gte=period.start.year, year__lte=period.end.year)
+    budget = FundBudget(years=(period.start.year, period.end.year), programmes=[],
+                        url=reverse("funds:programme-list"))
+    for programme in programmes:
+        figures = funds_selectors.programme_figures(programme)
+        budget.programmes.append((programme, figures))
+        budget.budget += figures.budget
+        budget.approved += figures.approved
+        budget.paid += figures.paid
+    return budget
+
+
+# --- The leader dashboard -----------------------------------------------------------------
+@dataclass
+class LeaderDashboard:
+    filters: DashboardFilters
+    today: date
+    summary: reports.Summary
+    by_stage: list
+    funnel: list
+    signed: reports.SignedBreakdowns
+    cohorts: list
+    durations: list
+    lost_reasons: list[Row]
+    flagged: list
+    chain: list
+    targets: list[TargetProgress]
+    occupancy: Occupancy
+    funds: FundBudget
+    stages: list = field(default_factory=list)
+
+    @property
+    def signed_arrival_rate(self):
+        """资金到位率 of the period's signings."""
+        return rate(self.summary.signed_arrived_wan, self.summary.signed_amount_wan)
+
+
+def leader_dashboard(*, user, filters: DashboardFilters, today: date) -> LeaderDashboard:
+    stages = list(Stage.objects.all())
+    scope, period = reports.ProjectScope(user=user, params=filters.scope), filters.period
+    # Space is reported on the period's last day, or today while the period runs. The
+    # rentable area behind the carrier targets does not depend on the day.
+    on = min(today, period.end)
+    all_parks = parks_selectors.occupancy_report(user=user, on=on)
+    return LeaderDashboard(
+        filters=filters, today=today, stages=stages,
+        summary=reports.pipeline_summary(scope=scope, period=period, today=today,
+                                         stages=stages),
+        by_stage=reports.pipeline_by_stage(scope=scope, stages=stages),
+        funnel=reports.funnel(scope=scope, period=period, stages=stages),
+        signed=reports.signed_breakdowns(scope=scope, period=period),
+        cohorts=reports.cohorts(scope=scope, stages=stages, until_year=period.end.year),
+        durations=reports.median_days_by_stage(scope=scope, period=period, stages=stages),
+        lost_reasons=reports.lost_reasons(scope=scope),
+        flagged=reports.flagged_projects(scope=scope, today=today, stages=stages),
+        chain=reports.chain_map(scope=scope, stages=stages),
+        targets=target_progress(user=user, today=today, occupancy_rows=all_parks),
+        occupancy=occupancy(user=user, on=on, park=filters.park, rows=all_parks),
+        funds=fund_budget(user=user, period=period),
+    )
+
+
+@dataclass
+class MonthlyReturn:
+    month: Period
+    year_to_date: Period
+    this_month: reports.SignedBreakdowns
+    cumulative: reports.SignedBreakdowns
+    by_stage: list
+    cohorts: list
+
+
+def monthly_return(*, user, filters: DashboardFilters, year: int, month: int
+                   ) -> MonthlyReturn:
+    """月报: the month's signings next to the year to date, the pipeline now and the cohorts."""
+    first = date(year, month, 1)
+    end = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    stages = list(Stage.objects.all())
+    scope = reports.ProjectScope(user=user, params=filters.scope)
+    return MonthlyReturn(
+        month=Period(first, end), year_to_date=Period(date(year, 1, 1), end),
+        this_month=reports.signed_breakdowns(scope=scope, period=Period(first, end)),
+        cumulative=reports.signed_breakdowns(scope=scope, period=Period(date(year, 1, 1), end)),
+        by_stage=reports.pipeline_by_stage(scope=scope, stages=stages),
+        cohorts=reports.cohorts(scope=scope, stages=stages, until_year=year),
+    )
+
+
+# --- Personal dashboards ------------------------------------------------------------------
+@dataclass
+class StaffDashboard:
+    today: date
+    year: Period
+    summary: reports.Summary
+    by_stage: list
+    due_today: list
+    overdue: list
+    mine_url: str | None
+
+
+def staff_dashboard(*, user, today: date) -> StaffDashboard:
+    """An investment officer's own projects (the list's `owner=<me>`)."""
+    stages = list(Stage.objects.all())
+    scope = reports.ProjectScope(user=user, params={"owner": user.pk})
+    year = Period.year(today.year)
+    return StaffDashboard(
+        today=today, year=year,
+        summary=reports.pipeline_summary(scope=scope, period=year, today=today, stages=stages),
+        by_stage=[row for row in reports.pipeline_by_stage(scope=scope, stages=stages)
+                  if row.stage.kind in reports.PATH_KINDS],
+        due_today=reports.due_projects(scope=scope, today=today, overdue=False),
+        overdue=reports.due_projects(scope=scope, today=today, overdue=True),
+        mine_url=reports.project_list_url(scope.params),
+    )
+
+
+@dataclass
+class ParkManagerDashboard:
+    today: date
+    parks: list
+    occupancy: Occupancy
+    expiring: list
+    expiring_counts: dict
+
+
+def park_manager_dashboard(*, user, today: date) -> ParkManagerDashboard:
+    """The parks this user manages: occupancy, vacancies and leases ending in 30/60/90 days."""
+    parks = list(Park.objects.managed_by(user).filter(is_active=True).order_by("name"))
+    park_ids = {park.pk for park in parks}
+    rows = [row for row in parks_selectors.occupancy_report(user=user, on=today)
+            if row.park_id in park_ids]
+    windows = parks_selectors.EXPIRY_WINDOWS
+    leases = list(parks_selectors.expiring_leases(user=user, on=today, within=max(windows))
+                  .filter(unit__park__in=park_ids))
+    counts = {days: sum(1 for lease in leases if (lease.end - today).days <= days + 1)
+              for days in windows}
+    return ParkManagerDashboard(
+        today=today, parks=parks,
+        occupancy=Occupancy(on=today, rows=rows, total=parks_selectors.occupancy_total(rows),
+                            url=reverse("parks:occupancy")),
+        expiring=leases, expiring_counts=counts)
+
+
+@dataclass
+class ReviewQueue:
+    count: int
+    waiting_long: int
+    applications: list
+    url: str
+    waiting_long_url: str
+
+
+def review_queue(*, user, limit: int = 10) -> ReviewQueue:
+    """Applications waiting for a reviewer, longest waiting first."""
+    params = QueryDict(mutable=True)
+    params.setlist("state", [str(s) for s in WAITING_STATES])
+    waiting = funds_selectors.application_list(user=user, filters=params).qs
+    long_params = params.copy()
+    long_params["waiting_days"] = str(WAITING_LONG_DAYS)
+    waiting_long = funds_selectors.application_list(user=user, filters=long_params).qs
+    url = reverse("funds:application-list")
+    return ReviewQueue(
+        count=waiting.count(), waiting_long=waiting_long.count(),
+        applications=list(waiting.order_by("state_changed_at", "pk")[:limit]),
+        url=f"{url}?{params.urlencode()}", waiting_long_url=f"{url}?{long_params.urlencode()}")
+
+
+def chain_map(*, user, filters: DashboardFilters) -> list:
+    """The chain map is a picture of the chain now: narrowed by industry and owner, not by
+    the period."""
+    return reports.chain_map(scope=reports.ProjectScope(user=user, params=filters.scope))

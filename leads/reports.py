@@ -1,0 +1,812 @@
+"""Leads' selectors for the leaders' figures (DOMAIN.md, "What leaders look at").
+
+Every figure starts from Project.objects.visible_to(user), narrowed by the project list's own
+ProjectFilter (the dashboard's industry and owner), so a figure never counts a project the
+user's list would not show. Each figure carries the query string of the list behind it; a link
+is only offered when ProjectFilter understands every parameter of it (see project_list_url), so
+a linked figure and the list's total always agree.
+
+Definitions, in one place:
+- the *path* is the ordered stages of kind open and won; side states (on hold, lost) are not on
+  it. A project *reached* stage S if it has a StageEvent into S or into any later stage of the
+  path (reached_q). A milestone (landed, started, producing) is reached when the first stage
+  carrying it is reached.
+- *entered the pipeline* on the date of its creation event (the StageEvent with no from-stage),
+  which imports and back-filled projects date in the past (entered_q).
+- *signed* in a period: signed_on in it; signed_on is set once, at the first signing, so a
+  project counts once (DOMAIN.md).
+- flags (flag_q): overdue next step; yellow = open and silent 14–29 days, red = open and silent
+  30 days or more (silent: since the last contact, or since it entered its current stage if
+  nobody ever contacted it); not started = signed, still won, past its contractual start date
+  and not yet at "construction started".
+All queries are aggregates in SQL, a fixed number per figure whatever the number of projects;
+only the median days per stage is finished in Python, over the rows of one query.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, ExtractYear, Lead, TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .filters import ProjectFilter
+from .models import (
+    SIZE_BANDS,
+    ChainNode,
+    ChainRole,
+    Company,
+    CompanyChainLink,
+    Industry,
+    Project,
+    Qualification,
+    SourceRegion,
+    Stage,
+    StageEvent,
+)
+
+PATH_KINDS = (Stage.Kind.OPEN, Stage.Kind.WON)
+SILENT_YELLOW_DAYS = 14  # DOMAIN.md: an open project not contacted in 14 days → yellow
+SILENT_RED_DAYS = 30  # DOMAIN.md: ... 30 days → red, escalated to a leader
+CENT = Decimal("0.01")  # amounts in 万元 carry two decimals
+ZERO = Decimal("0")
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+# The chain map's "negotiating": an open project at or past this stage (DOMAIN.md's 深度洽谈).
+NEGOTIATING_STAGE = "negotiating"
+# Where the funnel stops: the first stage that means "contract signed".
+FUNNEL_END_MILESTONE = Stage.Milestone.SIGNED
+COHORT_MILESTONES = (Stage.Milestone.LANDED, Stage.Milestone.STARTED, Stage.Milestone.PRODUCING)
+# The plan's "application scenarios" are the companies on this chain node or under it
+# (leads/reference/chain.py, plan 五(三)).
+SCENARIOS_NODE = "scenarios"
+SPECIALISED_KINDS = (Qualification.Kind.SPECIALISED_SME, Qualification.Kind.LITTLE_GIANT)
+# The size band under the first band of DOMAIN.md, so the bands add up to every signing.
+BELOW_BAND = ("<3", _("Below 300M yuan"), None, SIZE_BANDS[0][2])
+
+
+class Flag:
+    """The leaders' red and yellow flags (definitions in the module docstring)."""
+
+    OVERDUE = "overdue"
+    YELLOW = "yellow"
+    RED = "red"
+    NOT_STARTED = "not_started"
+
+    labels = {
+        OVERDUE: _("Next step overdue"),
+        YELLOW: _("No contact for 14–29 days"),
+        RED: _("No contact for 30 days or more"),
+        NOT_STARTED: _("Signed, not started past the contract date"),
+    }
+    colours = {OVERDUE: "red", YELLOW: "yellow", RED: "red", NOT_STARTED: "red"}
+
+
+# --- Periods, scope and links ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    """Inclusive local dates."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """Aware datetimes [start of the first day, start of the day after the last)."""
+        return (timezone.make_aware(datetime.combine(self.start, time.min)),
+                timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min)))
+
+    def months(self) -> list[date]:
+        first, months = self.start.replace(day=1), []
+        while first <= self.end:
+            months.append(first)
+            first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return months
+
+    def signed_params(self) -> dict:
+        return {"signed_from": self.start.isoformat(), "signed_to": self.end.isoformat()}
+
+    def entered_params(self) -> dict:
+        return {"entered_from": self.start.isoformat(), "entered_to": self.end.isoformat()}
+
+
+def _month_end(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+
+
+class ProjectScope:
+    """The projects a user's list shows for some of its parameters (the dashboards narrow by
+    industry and owner). ProjectFilter validates them once; every figure then clones the
+    queryset, so the validation's lookups are not repeated per figure."""
+
+    def __init__(self, *, user, params: dict | None = None):
+        self.user = user
+        self.params = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+
+    @cached_property
+    def projects(self):
+        return ProjectFilter(self.params, queryset=Project.objects.visible_to(self.user)).qs
+
+
+def project_list_url(params: dict) -> str | None:
+    """The project list filtered by `params`, or None when the list cannot express them (a
+    parameter ProjectFilter does not have): a figure without a link beats a link whose list
+    disagrees with it."""
+    known = ProjectFilter.base_filters
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    if any(key not in known for key in clean):
+        return None
+    return reverse("leads:project-list") + "?" + urlencode(clean, doseq=True)
+
+
+@dataclass
+class Row:
+    """One line of a breakdown: a count, an agreed amount (万元) and the list behind it."""
+
+    key: str
+    label: str
+    count: int = 0
+    amount_wan: Decimal = ZERO
+    url: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def rate(part, whole) -> Decimal | None:
+    """part ÷ whole in %, one decimal; None (shown as —) when there is nothing to divide by."""
+    if part is None or not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+# --- Vocabulary shared with the list's filters ----------------------------------------------------
+def path_stages(stages) -> list[Stage]:
+    return sorted((s for s in stages if s.kind in PATH_KINDS), key=lambda s: (s.order, s.code))
+
+
+def milestone_stage(stages, milestone: str) -> Stage | None:
+    """The first stage (lowest order) that carries `milestone`."""
+    carrying = [s for s in stages if s.milestone == milestone]
+    return min(carrying, key=lambda s: (s.order, s.code)) if carrying else None
+
+
+def reached_q(stage: Stage | None) -> Q:
+    """Projects with a StageEvent into `stage` or into any later stage of the path."""
+    if stage is None:
+        return Q(pk__in=[])
+    return Q(Exists(StageEvent.objects.filter(
+        project=OuterRef("pk"), to_stage__kind__in=PATH_KINDS, to_stage__order__gte=stage.order)))
+
+
+def entered_q(period: Period) -> Q:
+    """Projects whose creation event falls within the period."""
+    start, end = period.bounds()
+    return Q(Exists(StageEvent.objects.filter(
+        project=OuterRef("pk"), from_stage__isnull=True, at__gte=start, at__lt=end)))
+
+
+def signed_q(period: Period) -> Q:
+    return Q(signed_on__gte=period.start, signed_on__lte=period.end)
+
+
+def _silent_q(days: int, today: date) -> Q:
+    """Silent for at least `days` days: the last contact, or (never contacted) the entry into
+    the current stage, on or before today − days."""
+    cutoff = today - timedelta(days=days)
+    entered_before = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
+    return Q(last_contact_on__lte=cutoff) | Q(last_contact_on__isnull=True,
+                                              stage_entered_at__lt=entered_before)
+
+
+def flag_q(flag: str, *, today: date, stages=None) -> Q:
+    open_ = Q(stage__kind=Stage.Kind.OPEN)
+    if flag == Flag.OVERDUE:
+        # The same rule as ProjectFilter's `overdue=true`.
+        return open_ & Q(next_step_on__lt=today)
+    if flag == Flag.RED:
+        return open_ & _silent_q(SILENT_RED_DAYS, today)
+    if flag == Flag.YELLOW:
+        red_cut = today - timedelta(days=SILENT_RED_DAYS)
+        red_entered = timezone.make_aware(datetime.combine(red_cut + timedelta(days=1), time.min))
+        yellow_cut = today - timedelta(days=SILENT_YELLOW_DAYS)
+        yellow_entered = timezone.make_aware(
+            datetime.combine(yellow_cut + timedelta(days=1), time.min))
+        return open_ & (
+            Q(last_contact_on__lte=yellow_cut, last_contact_on__gt=red_cut)
+            | Q(last_contact_on__isnull=True, stage_entered_at__lt=yellow_entered,
+                stage_entered_at__gte=red_entered))
+    if flag == Flag.NOT_STARTED:
+        stages = list(Stage.objects.all()) if stages is None else stages
+        started = milestone_stage(stages, Stage.Milestone.STARTED)
+        if started is None:
+            return Q(pk__in=[])
+        return (Q(stage__kind=Stage.Kind.WON, signed_on__isnull=False,
+                  contract_start_on__lt=today) & ~reached_q(started))
+    raise ValueError(f"unknown flag {flag!r}")
+
+
+def _count_of(queryset) -> Coalesce:
+    """COUNT of `queryset` as a correlated scalar subquery. COUNT is written as a plain Func,
+    not an aggregate, so Django adds no GROUP BY and the subquery always returns one row."""
+    return Coalesce(Subquery(queryset.order_by().values(
+        n=Func(F("pk"), function="COUNT", output_field=IntegerField()))), 0)
+
+
+def _sum_of(queryset, field_name: str) -> Coalesce:
+    return Coalesce(Subquery(queryset.order_by().values(
+        s=Func(F(field_name), function="SUM", output_field=MONEY))), Value(ZERO),
+        output_field=MONEY)
+
+
+def _on_node_q(node_ref, company_field: str = "company") -> Q:
+    """Rows whose company sits on the node or on one of its children (ProjectFilter's
+    chain_node rule)."""
+    return Q(Exists(CompanyChainLink.objects.filter(company=OuterRef(company_field)).filter(
+        Q(node=node_ref) | Q(node__parent=node_ref))))
+
+
+# --- The pipeline ---------------------------------------------------------------------------------
+@dataclass
+class StageRow(Row):
+    stage: Stage | None = None
+
+
+def pipeline_by_stage(*, scope: ProjectScope, stages=None) -> list[StageRow]:
+    """Projects now in each stage and their agreed amount; each row is exactly the list's
+    `?stage=<code>`. Stages no longer in use appear while projects remain in them."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    totals = {row["stage"]: row for row in scope.projects.order_by()
+              .values("stage").annotate(n=Count("pk"), amount=Sum("agreed_investment_wan"))}
+    rows = []
+    for stage in sorted(stages, key=lambda s: (s.order, s.code)):
+        total = totals.get(stage.pk, {})
+        if not stage.is_active and not total:
+            continue
+        rows.append(StageRow(
+            key=stage.code, label=stage.name, count=total.get("n", 0),
+            amount_wan=total.get("amount") or ZERO, stage=stage,
+            url=project_list_url({**scope.params, "stage": stage.code})))
+    return rows
+
+
+@dataclass
+class Summary:
+    open_count: int
+    open_amount_wan: Decimal
+    open_url: str | None
+    new_count: int
+    new_url: str | None
+    signed_count: int
+    signed_amount_wan: Decimal
+    signed_arrived_wan: Decimal
+    signed_url: str | None
+    due_today: int
+    due_today_url: str | None
+    lost_count: int
+    lost_url: str | None
+    flags: list[Row]
+
+    @property
+    def red_count(self) -> int:
+        return sum(r.count for r in self.flags if r.extra["colour"] == "red"
+                   and r.key != Flag.OVERDUE)
+
+    @property
+    def yellow_count(self) -> int:
+        return sum(r.count for r in self.flags if r.key == Flag.YELLOW)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(r.count for r in self.flags if r.key == Flag.OVERDUE)
+
+    @property
+    def overdue_url(self) -> str | None:
+        return next(r.url for r in self.flags if r.key == Flag.OVERDUE)
+
+
+FLAG_PARAMS = {Flag.OVERDUE: {"overdue": "true"}}
+
+
+def pipeline_summary(*, scope: ProjectScope, period: Period, today: date,
+                     stages=None) -> Summary:
+    """The headline numbers, in one aggregate query."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    params = scope.params
+    open_ = Q(stage__kind=Stage.Kind.OPEN)
+    signed = signed_q(period)
+    flags = {flag: flag_q(flag, today=today, stages=stages) for flag in Flag.labels}
+    figures = scope.projects.aggregate(
+        open_n=Count("pk", filter=open_),
+        open_amount=Sum("agreed_investment_wan", filter=open_),
+        new_n=Count("pk", filter=entered_q(period)),
+        signed_n=Count("pk", filter=signed),
+        signed_amount=Sum("agreed_investment_wan", filter=signed),
+        signed_arrived=Sum("funds_arrived_wan", filter=signed),
+        due_today=Count("pk", filter=open_ & Q(next_step_on=today)),
+        lost_n=Count("pk", filter=Q(stage__kind=Stage.Kind.LOST)),
+        **{f"flag_{flag}": Count("pk", filter=q) for flag, q in flags.items()},
+    )
+    flag_rows = [
+        Row(key=flag, label=str(label), count=figures[f"flag_{flag}"],
+            url=project_list_url({**params, **FLAG_PARAMS.get(flag, {"flag": flag})}),
+            extra={"colour": Flag.colours[flag]})
+        for flag, label in Flag.labels.items()
+    ]
+    today_iso = today.isoformat()
+    return Summary(
+        open_count=figures["open_n"], open_amount_wan=figures["open_amount"] or ZERO,
+        open_url=project_list_url({**params, "stage_kind": Stage.Kind.OPEN}),
+        new_count=figures["new_n"],
+        new_url=project_list_url({**params, **period.entered_params()}),
+        signed_count=figures["signed_n"], signed_amount_wan=figures["signed_amount"] or ZERO,
+        signed_arrived_wan=figures["signed_arrived"] or ZERO,
+        signed_url=project_list_url({**params, **period.signed_params()}),
+        due_today=figures["due_today"],
+        due_today_url=project_list_url({**params, "stage_kind": Stage.Kind.OPEN,
+                                        "next_step_from": today_iso, "next_step_to": today_iso}),
+        lost_count=figures["lost_n"],
+        lost_url=project_list_url({**params, "stage_kind": Stage.Kind.LOST}),
+        flags=flag_rows,
+    )
+
+
+def flagged_projects(*, scope: ProjectScope, today: date, limit: int = 8, stages=None):
+    """The red-flag projects (silent 30+ days, or signed and not started), longest silent
+    first, for the leaders' attention."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    red = flag_q(Flag.RED, today=today, stages=stages)
+    not_started = flag_q(Flag.NOT_STARTED, today=today, stages=stages)
+    return list(
+        scope.projects.filter(red | not_started)
+        .select_related("company", "owner", "stage")
+        .annotate(flag=Case(When(red, then=Value(Flag.RED)), default=Value(Flag.NOT_STARTED),
+                            output_field=CharField()))
+        .order_by(F("last_contact_on").asc(nulls_first=True), "pk")[:limit]
+    )
+
+
+@dataclass
+class FunnelStep:
+    stage: Stage
+    reached: int
+    url: str | None
+    conversion: Decimal | None = None  # to the next step, in %; None on the last or when empty
+    share: Decimal | None = None  # of the funnel's first step, in %
+
+
+def funnel(*, scope: ProjectScope, period: Period, stages=None) -> list[FunnelStep]:
+    """The projects that entered the pipeline in the period, and how many of them reached each
+    open stage and signing (to date): conversion = reached(next) ÷ reached(this). One query."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    params = scope.params
+    steps = [s for s in path_stages(stages) if s.kind == Stage.Kind.OPEN and s.is_active]
+    end = milestone_stage(stages, FUNNEL_END_MILESTONE)
+    if end is not None:
+        steps.append(end)
+    if not steps:
+        return []
+    figures = scope.projects.filter(entered_q(period)).aggregate(
+        **{f"s{stage.pk}": Count("pk", filter=reached_q(stage)) for stage in steps})
+    result = [FunnelStep(stage=stage, reached=figures[f"s{stage.pk}"],
+                         url=project_list_url({**params, **period.entered_params(),
+                                               "reached": stage.code}))
+              for stage in steps]
+    first = result[0].reached
+    for this, following in zip(result, result[1:], strict=False):
+        this.conversion = rate(following.reached, this.reached)
+    for step in result:
+        step.share = rate(step.reached, first)
+    return result
+
+
+# --- Signings -------------------------------------------------------------------------------------
+@dataclass
+class SignedBreakdowns:
+    period: Period
+    count: int
+    amount_wan: Decimal
+    url: str | None
+    by_month: list[Row]
+    by_size_band: list[Row]
+    by_industry: list[Row]
+    by_chain_node: list[Row]
+    by_source_region: list[Row]
+    by_owner: list[Row]
+
+
+def _band_params(low, high) -> dict:
+    # The list's bounds are inclusive and amounts have two decimals: [low, high) is
+    # amount_min=low, amount_max=high − 0.01.
+    params = {}
+    if low is not None:
+        params["amount_min"] = str(low)
+    if high is not None:
+        params["amount_max"] = str(high - CENT)
+    return params
+
+
+def signed_breakdowns(*, scope: ProjectScope, period: Period) -> SignedBreakdowns:
+    """Projects first signed in the period: count and agreed amount, by month, size band,
+    industry section, top-level chain node, source region and owner. Seven queries."""
+    params = scope.params
+    projects = scope.projects
+    signed = projects.filter(signed_q(period))
+    base = {**params, **period.signed_params()}
+
+    bands = [BELOW_BAND, *SIZE_BANDS]
+    band_q = {code: Q(agreed_investment_wan__gte=low) if high is None
+              else Q(agreed_investment_wan__lt=high) if low is None
+              else Q(agreed_investment_wan__gte=low, agreed_investment_wan__lt=high)
+              for code, _label, low, high in bands}
+    totals = signed.aggregate(
+        n=Count("pk"), amount=Sum("agreed_investment_wan"),
+        **{f"n_{i}": Count("pk", filter=band_q[b[0]]) for i, b in enumerate(bands)},
+        **{f"a_{i}": Sum("agreed_investment_wan", filter=band_q[b[0]])
+           for i, b in enumerate(bands)},
+    )
+    by_size_band = [
+        Row(key=code, label=str(label), count=totals[f"n_{i}"],
+            amount_wan=totals[f"a_{i}"] or ZERO,
+            url=project_list_url({**base, **_band_params(low, high)}))
+        for i, (code, label, low, high) in enumerate(bands)
+    ]
+
+    months = {row["month"]: row for row in signed.order_by()
+              .annotate(month=TruncMonth("signed_on")).values("month")
+              .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan"))}
+    by_month = []
+    for first in period.months():
+        row = months.get(first, {})
+        window = Period(max(first, period.start), min(_month_end(first), period.end))
+        by_month.append(Row(key=first.strftime("%Y-%m"), label=first.strftime("%Y-%m"),
+                            count=row.get("n", 0), amount_wan=row.get("amount") or ZERO,
+                            url=project_list_url({**params, **window.signed_params()}),
+                            extra={"month": first}))
+
+    by_industry = _by_industry(signed, params=params, base=base)
+    by_chain_node = _by_chain_node(signed, base=base)
+
+    regions = dict(SourceRegion.choices)
+    by_source_region = [
+        Row(key=row["company__source_region"] or "",
+            label=str(regions.get(row["company__source_region"], _("Not recorded"))),
+            count=row["n"], amount_wan=row["amount"] or ZERO,
+            url=project_list_url({**base, "source_region": row["company__source_region"]})
+            if row["company__source_region"] else None)
+        for row in signed.order_by().values("company__source_region")
+        .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan"))
+    ]
+    order = {code: i for i, code in enumerate(regions)}
+    by_source_region.sort(key=lambda r: order.get(r.key, len(order)))
+
+    owners = list(signed.order_by().values("owner", "owner__full_name", "owner__username")
+                  .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan")))
+    # The list's owner filter offers investment staff only; an owner outside it gets no link.
+    listable = set(ProjectFilter.base_filters["owner"].queryset
+                   .filter(pk__in=[o["owner"] for o in owners]).values_list("pk", flat=True))
+    by_owner = sorted((
+        Row(key=str(o["owner"]), label=o["owner__full_name"] or o["owner__username"],
+            count=o["n"], amount_wan=o["amount"] or ZERO,
+            url=project_list_url({**base, "owner": o["owner"]}) if o["owner"] in listable
+            else None)
+        for o in owners), key=lambda r: (-r.amount_wan, -r.count, r.label))
+
+    return SignedBreakdowns(
+        period=period, count=totals["n"], amount_wan=totals["amount"] or ZERO,
+        url=project_list_url(base), by_month=by_month, by_size_band=by_size_band,
+        by_industry=by_industry, by_chain_node=by_chain_node,
+        by_source_region=by_source_region, by_owner=by_owner)
+
+
+def _by_industry(signed, *, params: dict, base: dict) -> list[Row]:
+    """By GB/T 4754 section (门类), whatever level the company is classified at."""
+    level = "company__industry__level"
+    section = {
+        "code": Case(
+            When(**{level: Industry.Level.SECTION}, then=F("company__industry__code")),
+            When(**{level: Industry.Level.DIVISION}, then=F("company__industry__parent__code")),
+            When(**{level: Industry.Level.GROUP},
+                 then=F("company__industry__parent__parent__code")),
+            default=Value(""), output_field=CharField()),
+        "name": Case(
+            When(**{level: Industry.Level.SECTION}, then=F("company__industry__name")),
+            When(**{level: Industry.Level.DIVISION}, then=F("company__industry__parent__name")),
+            When(**{level: Industry.Level.GROUP},
+                 then=F("company__industry__parent__parent__name")),
+            default=Value(""), output_field=CharField()),
+    }
+    rows = []
+    for row in (signed.order_by().annotate(section_code=section["code"],
+                                           section_name=section["name"])
+                .values("section_code", "section_name")
+                .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan"))):
+        code = row["section_code"]
+        # Under an industry filter every row lies inside it: the filter itself is the link.
+        industry = params.get("industry") or code
+        rows.append(Row(
+            key=code, label=f"{code} {row['section_name']}" if code else str(_("Unclassified")),
+            count=row["n"], amount_wan=row["amount"] or ZERO,
+            url=project_list_url({**base, "industry": industry}) if code else None))
+    return sorted(rows, key=lambda r: (-r.amount_wan, -r.count, r.key))
+
+
+def _by_chain_node(signed, *, base: dict) -> list[Row]:
+    """By top-level chain node, children rolled up. A company on two nodes counts under both,
+    so the rows may add up to more than the total (the list's chain_node filter agrees)."""
+    on_node = signed.filter(_on_node_q(OuterRef(OuterRef("pk"))))
+    nodes = (ChainNode.objects.filter(parent__isnull=True)
+             .annotate(n=_count_of(on_node), amount=_sum_of(on_node, "agreed_investment_wan"))
+             .order_by("order", "code"))
+    return [Row(key=node.code, label=node.name, count=node.n, amount_wan=node.amount or ZERO,
+                url=project_list_url({**base, "chain_node": node.code}),
+                extra={"position": node.position})
+            for node in nodes]
+
+
+# --- Cohorts, time in stage, lost reasons ---------------------------------------------------------
+@dataclass
+class Cohort:
+    year: int
+    count: int
+    agreed_wan: Decimal
+    arrived_wan: Decimal
+    reached: dict  # milestone -> count (None when no stage carries it)
+    url: str | None
+    reached_urls: dict
+
+    def rate_of(self, milestone: str) -> Decimal | None:
+        return rate(self.reached.get(milestone), self.count)
+
+    @property
+    def landed_rate(self):
+        return self.rate_of(Stage.Milestone.LANDED)
+
+    @property
+    def started_rate(self):
+        return self.rate_of(Stage.Milestone.STARTED)
+
+    @property
+    def producing_rate(self):
+        return self.rate_of(Stage.Milestone.PRODUCING)
+
+    @property
+    def arrival_rate(self) -> Decimal | None:
+        """资金到位率 = Σ funds arrived ÷ Σ agreed investment."""
+        return rate(self.arrived_wan, self.agreed_wan)
+
+    @property
+    def rates(self) -> list[tuple[str, Decimal | None]]:
+        return [("landed", self.landed_rate), ("started", self.started_rate),
+                ("producing", self.producing_rate), ("arrival", self.arrival_rate)]
+
+
+def cohorts(*, scope: ProjectScope, stages=None, until_year: int | None = None
+            ) -> list[Cohort]:
+    """Per signing year: 落地率, 开工率, 投产率 (share of the year's signings that reached the
+    milestone, to date) and 资金到位率. One grouped query."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    params = scope.params
+    milestones = {m: milestone_stage(stages, m) for m in COHORT_MILESTONES}
+    signed = scope.projects.filter(signed_on__isnull=False)
+    if until_year is not None:
+        signed = signed.filter(signed_on__lt=date(until_year + 1, 1, 1))
+    rows = (signed.order_by().annotate(year=ExtractYear("signed_on")).values("year")
+            .annotate(n=Count("pk"), agreed=Sum("agreed_investment_wan"),
+                      arrived=Sum("funds_arrived_wan"),
+                      **{f"m_{m}": Count("pk", filter=reached_q(stage))
+                         for m, stage in milestones.items()})
+            .order_by("year"))
+    result = []
+    for row in rows:
+        year_params = {**params, **Period.year(row["year"]).signed_params()}
+        result.append(Cohort(
+            year=row["year"], count=row["n"], agreed_wan=row["agreed"] or ZERO,
+            arrived_wan=row["arrived"] or ZERO,
+            reached={m: row[f"m_{m}"] if stage else None for m, stage in milestones.items()},
+            url=project_list_url(year_params),
+            reached_urls={m: project_list_url({**year_params, "reached": stage.code}) if stage
+                          else None for m, stage in milestones.items()}))
+    return result
+
+
+@dataclass
+class StageDuration:
+    stage: Stage
+    stays: int
+    median_days: Decimal | None
+
+
+def median_days_by_stage(*, scope: ProjectScope, period: Period, stages=None
+                         ) -> list[StageDuration]:
+    """Median days spent in each stage, over the stays that ended in the period. A stay runs
+    from a project's event into the stage to its next event (by time, then id). One query: the
+    next event's time comes from a window function; the median is taken in Python over its
+    rows so SQLite (the demo) answers like PostgreSQL."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    start, end = period.bounds()
+    projects = scope.projects.values("pk")
+    stays = (StageEvent.objects.filter(project__in=projects)
+             .annotate(left_at=Window(Lead("at"), partition_by=[F("project_id")],
+                                      order_by=[F("at").asc(), F("pk").asc()]))
+             .filter(left_at__gte=start, left_at__lt=end)
+             .values_list("to_stage_id", "at", "left_at"))
+    days: dict[int, list[float]] = {}
+    for stage_id, entered, left in stays:
+        days.setdefault(stage_id, []).append((left - entered).total_seconds() / 86400)
+    result = []
+    for stage in sorted(stages, key=lambda s: (s.order, s.code)):
+        values = days.get(stage.pk)
+        if values:
+            median = Decimal(str(statistics.median(values))).quantize(Decimal("0.1"))
+            result.append(StageDuration(stage=stage, stays=len(values), median_days=median))
+    return result
+
+
+def lost_reasons(*, scope: ProjectScope) -> list[Row]:
+    """Projects now lost, by reason (the rows add up to the list's `stage_kind=lost`)."""
+    params = scope.params
+    rows = (scope.projects.filter(stage__kind=Stage.Kind.LOST)
+            .order_by().values("lost_reason__code", "lost_reason__name", "lost_reason__order")
+            .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan")))
+    result = [Row(key=r["lost_reason__code"] or "",
+                  label=r["lost_reason__name"] or str(_("Not recorded")), count=r["n"],
+                  amount_wan=r["amount"] or ZERO,
+                  url=project_list_url({**params, "stage_kind": Stage.Kind.LOST,
+                                        "lost_reason": r["lost_reason__code"]})
+                  if r["lost_reason__code"] else None)
+              for r in rows]
+    return sorted(result, key=lambda r: (-r.count, r.label))
+
+
+# --- The chain map --------------------------------------------------------------------------------
+@dataclass
+class ChainNodeFigures:
+    node: ChainNode
+    targeted: int
+    negotiating: int
+    signed: int
+    landed: int
+    leaders: list[str]
+    url: str | None
+    children: list[ChainNodeFigures] = field(default_factory=list)
+
+    @property
+    def is_weak(self) -> bool:
+        """补链: nothing signed on this link of the chain."""
+        return self.signed == 0
+
+
+def chain_map(*, scope: ProjectScope, stages=None) -> list[ChainNodeFigures]:
+    """For every chain node (a top-level node with its children rolled up): how many companies
+    are targeted (any project the user may see), negotiating (an open project at or past
+    "negotiating"), signed (a project with signed_on), landed (a project that reached the
+    landed milestone), and the chain leaders (链主) among the targeted companies. Two queries.
+    Returns the top-level nodes, each with its children."""
+    stages = list(Stage.objects.all()) if stages is None else stages
+    params = scope.params
+    projects = scope.projects
+    negotiating = next((s for s in stages if s.code == NEGOTIATING_STAGE), None)
+    landed = milestone_stage(stages, Stage.Milestone.LANDED)
+    conditions = {
+        "targeted": Q(),
+        "negotiating": (Q(stage__kind=Stage.Kind.OPEN, stage__order__gte=negotiating.order)
+                        if negotiating else Q(pk__in=[])),
+        "signed": Q(signed_on__isnull=False),
+        "landed": reached_q(landed),
+    }
+    on_node = Company.objects.filter(_on_node_q(OuterRef(OuterRef("pk")), company_field="pk"))
+    nodes = list(ChainNode.objects.annotate(**{
+        name: _count_of(on_node.filter(
+            Exists(projects.filter(condition, company=OuterRef("pk")))))
+        for name, condition in conditions.items()
+    }).order_by("order", "code"))
+    leader_links = (CompanyChainLink.objects.filter(role=ChainRole.LEADER)
+                    .filter(Exists(projects.filter(company=OuterRef("company"))))
+                    .values_list("node_id", "node__parent_id", "company__name")
+                    .order_by("company__name"))
+    leaders: dict[int, list[str]] = {}
+    for node_id, parent_id, name in leader_links:
+        for key in {node_id, parent_id} - {None}:
+            if name not in leaders.setdefault(key, []):
+                leaders[key].append(name)
+    figures = {node.pk: ChainNodeFigures(
+        node=node, targeted=node.targeted, negotiating=node.negotiating, signed=node.signed,
+        landed=node.landed, leaders=leaders.get(node.pk, []),
+        url=project_list_url({**params, "chain_node": node.code})) for node in nodes}
+    tops = []
+    for node in nodes:
+        if node.parent_id is None:
+            tops.append(figures[node.pk])
+        elif node.parent_id in figures:
+            figures[node.parent_id].children.append(figures[node.pk])
+    return tops
+
+
+# --- The plan's targets ---------------------------------------------------------------------------
+@dataclass
+class PlanFigures:
+    specialised_smes: int
+    leading_firms: int
+    scenarios: int
+    scenarios_url: str | None
+    expected_output_wan: Decimal
+    signed_url: str | None
+
+
+def plan_figures(*, user, periods: list[Period]) -> dict[Period, PlanFigures]:
+    """The actuals behind the plan targets, for each period, in two queries whatever the number
+    of periods:
+    - specialised SMEs: companies holding a 专精特新 SME or 小巨人 qualification with a project
+      first signed in the period;
+    - leading firms: companies that are a chain leader (链主) on some node, with a project
+      first signed in the period;
+    - application scenarios: projects first signed in the period whose company sits on the
+      "application scenarios" node or under it;
+    - industry output: Σ expected annual output of the projects first signed in the period."""
+    if not periods:
+        return {}
+    projects = Project.objects.visible_to(user)
+    companies = Company.objects.visible_to(user)
+    specialised = Q(Exists(Qualification.objects.filter(company=OuterRef("pk"),
+                                                        kind__in=SPECIALISED_KINDS)))
+    leader = Q(Exists(CompanyChainLink.objects.filter(company=OuterRef("pk"),
+                                                      role=ChainRole.LEADER)))
+
+    def signed_in(period):
+        return Q(Exists(projects.filter(signed_q(period), company=OuterRef("pk"))))
+
+    firm_counts = companies.aggregate(**{
+        key: Count("pk", filter=condition & signed_in(period))
+        for i, period in enumerate(periods)
+        for key, condition in ((f"sme_{i}", specialised), (f"lead_{i}", leader))
+    })
+    scenario_node = ChainNode.objects.filter(code=SCENARIOS_NODE).values("pk")[:1]
+    scenario = _on_node_q(Subquery(scenario_node))
+    project_sums = projects.aggregate(**{
+        key: aggregate
+        for i, period in enumerate(periods)
+        for key, aggregate in (
+            (f"scen_{i}", Count("pk", filter=signed_q(period) & scenario)),
+            (f"out_{i}", Sum("expected_output_wan", filter=signed_q(period))))
+    })
+    return {period: PlanFigures(
+        specialised_smes=firm_counts[f"sme_{i}"], leading_firms=firm_counts[f"lead_{i}"],
+        scenarios=project_sums[f"scen_{i}"],
+        scenarios_url=project_list_url({**period.signed_params(), "chain_node": SCENARIOS_NODE}),
+        expected_output_wan=project_sums[f"out_{i}"] or ZERO,
+        signed_url=project_list_url(period.signed_params()))
+        for i, period in enumerate(periods)}
+
+
+# --- One person's pipeline ------------------------------------------------------------------------
+def due_projects(*, scope: ProjectScope, today: date, overdue: bool, limit: int = 10):
+    """Open projects whose next step is due today (overdue=False) or already late."""
+    condition = Q(next_step_on__lt=today) if overdue else Q(next_step_on=today)
+    return list(scope.projects
+                .filter(condition, stage__kind=Stage.Kind.OPEN)
+                .select_related("company", "stage").order_by("next_step_on", "pk")[:limit])
