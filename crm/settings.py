@@ -286,6 +286,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_processed_dir),
         "control_folder": str(_control_dir),
         "store_processed": False,
+        # The transport polls its folder; a second (kombu's default) makes the demo sluggish.
+        "polling_interval": 0.2,
     }
 else:
     # Unacked messages return to the queue after this; no task may be scheduled (countdown/ETA)

@@ -277,3 +277,11 @@ def test_office_hours(settings):
     assert services.in_office_hours(datetime.datetime(2026, 11, 18, 9, 0, tzinfo=tz))
     assert not services.in_office_hours(datetime.datetime(2026, 11, 18, 20, 0, tzinfo=tz))
     assert not services.in_office_hours(datetime.datetime(2026, 11, 21, 10, 0, tzinfo=tz))
+
+
+def test_weekly_pipeline_digest_goes_to_leaders_on_mondays(staff_user, leader_user):
+    make_project(owner=staff_user, name="周报统计项目", next_step_on=TODAY + D(days=20))
+    assert scan("weekly-pipeline", datetime.date(2026, 11, 22)) == []  # a Sunday
+    [digest] = scan("weekly-pipeline", datetime.date(2026, 11, 23))  # a Monday
+    assert digest.recipient == leader_user
+    assert "线索" in digest.body  # the open stages with their counts
