@@ -15,19 +15,14 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import Role, user_roles
+from crm.core.fields import HttpsURLField
 
 from .uscc import normalize_company_name
 
 WAN = _("10k yuan")  # 万元: the unit every investment figure is kept in
 
-
-class WebsiteField(models.URLField):
-    """A URL field whose forms add https:// to a bare domain (Django 6's default, chosen now:
-    staff type "example.com")."""
-
-    def formfield(self, **kwargs):
-        kwargs.setdefault("assume_scheme", "https")
-        return super().formfield(**kwargs)
+# Kept for migration 0001, which names the field class this way.
+WebsiteField = HttpsURLField
 
 
 # --- Reference data -----------------------------------------------------------------------------
@@ -152,7 +147,7 @@ class Company(models.Model):
     source_region = models.CharField(
         _("source region"), max_length=10, choices=SourceRegion.choices, blank=True
     )
-    website = WebsiteField(_("website"), blank=True)
+    website = HttpsURLField(_("website"), blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.core.fields import HttpsURLField
+
 
 class Severity(models.TextChoices):
     INFO = "info", _("Info")
@@ -141,7 +143,7 @@ class Preference(models.Model):
     email = models.BooleanField(_("send reminders by email"), default=True)
     webhook_kind = models.CharField(_("enterprise IM robot"), max_length=10,
                                     choices=WebhookKind.choices, blank=True, default="")
-    webhook_url = models.URLField(_("robot webhook URL"), blank=True, max_length=500)
+    webhook_url = HttpsURLField(_("robot webhook URL"), blank=True, max_length=500)
     webhook_secret = models.CharField(
         _("signing secret"), max_length=200, blank=True,
         help_text=_("DingTalk robots with 加签 security: the secret starting with SEC."))
