@@ -1,10 +1,7 @@
 """The roof: the one module that knows every app."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crm.accounts.views import LoginView, LogoutView
@@ -35,12 +32,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    # Uploaded documents are private: served only to signed-in users (production may hand this
-    # to the web server with X-Accel-Redirect).
-    path(
-        "media/<path:path>",
-        login_required(serve),
-        {"document_root": settings.MEDIA_ROOT},
-        name="media",
-    ),
+    # Uploaded documents are never served from a public path: each is downloaded through its
+    # record's page (project agreement, fund document), which applies that record's access rule.
 ]

@@ -4,6 +4,7 @@ application) is a 403."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -55,10 +56,16 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DocumentSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField(
+        help_text="Download address (the application's access rule applies).")
+
     class Meta:
         model = ApplicationDocument
-        fields = ["id", "name", "file", "uploaded_at"]
+        fields = ["id", "name", "download", "uploaded_at"]
         read_only_fields = ["uploaded_at"]
+
+    def get_download(self, document) -> str:
+        return reverse("funds:document-download", args=[document.application_id, document.pk])
 
 
 class ReviewSerializer(serializers.ModelSerializer):

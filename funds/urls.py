@@ -13,6 +13,8 @@ urlpatterns = [
     path("applications/<int:pk>/transition/", views.application_transition,
          name="application-transition"),
     path("applications/<int:pk>/documents/", views.document_add, name="document-add"),
+    path("applications/<int:pk>/documents/<int:document>/", views.document_download,
+         name="document-download"),
     path("applications/<int:pk>/review/", views.review_add, name="review-add"),
     path("applications/<int:pk>/tranches/", views.tranche_plan, name="tranche-plan"),
     path("applications/<int:pk>/tranches/<int:tranche>/pay/", views.tranche_pay,

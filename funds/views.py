@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.views_helpers import add_service_error, paginate
 
@@ -189,6 +190,11 @@ def application_transition(request, pk):
                  "state": moved.get_state_display()},
              **form.service_kwargs())
     return _back(application)
+
+
+def document_download(request, pk, document):
+    application = selectors.application_get(user=request.user, pk=pk)
+    return file_download(get_object_or_404(application.documents, pk=document).file)
 
 
 @require_POST

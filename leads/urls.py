@@ -20,6 +20,7 @@ urlpatterns = [
     path("projects/board/<slug:stage>/more/", views.project_board_more, name="project-board-more"),
     path("projects/<int:pk>/", views.project_detail, name="project-detail"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
+    path("projects/<int:pk>/agreement/", views.project_agreement, name="project-agreement"),
     path("projects/<int:pk>/move/", views.project_move, name="project-move"),
     path("projects/<int:pk>/followups/new/", views.followup_create, name="followup-create"),
     path("import/", include("leads.urls_import")),

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.exports import xlsx_response
 from crm.core.views_helpers import add_service_error, json_error, paginate, wants_json
@@ -140,6 +141,10 @@ def project_detail(request, pk):
         if can_edit else None,
         "followup_form": FollowUpForm() if can_edit else None,
     })
+
+
+def project_agreement(request, pk):
+    return file_download(selectors.project_get(user=request.user, pk=pk).agreement)
 
 
 def _project_form_view(request, *, project=None):

@@ -128,3 +128,16 @@ def test_access_by_role(setup, make_user, api_for, role, sees_confidential, sees
     assert (secret in listed) is sees_confidential and (other in listed) is sees_other
     # The owner always sees their own.
     assert setup["as_staff"].get(f"/api/v1/fund-applications/{secret}/").status_code == 200
+
+
+def test_documents_download_only_for_those_who_see_the_application(setup, make_user, api_for,
+                                                                    client):
+    app_id = create(setup)
+    detail = setup["as_staff"].get(f"/api/v1/fund-applications/{app_id}/").json()
+    download = detail["documents"][0]["download"]
+    client.force_login(setup["reviewer"])
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    client.force_login(make_user(Role.PARK_MANAGER))
+    assert client.get(download).status_code == 404

@@ -165,7 +165,10 @@ def test_drafter_creates_uploads_and_submits_through_the_pages(people, client_fo
         "营业执照", "项目可行性报告"]
     page = client.get(detail_url(application))
     assert page.context["missing"] == []
-    assert application.documents.first().file.url in page.content.decode()
+    document = application.documents.first()
+    download = reverse("funds:document-download", args=[application.pk, document.pk])
+    assert download in page.content.decode()
+    assert client.get(download).status_code == 200
 
     response = client.post(transition_url(application), {"to": State.SUBMITTED})
     assert response.status_code == 302

@@ -89,3 +89,19 @@ def test_user_without_role_sees_no_companies(world, client):
     client.force_login(world["norole"])
     url = reverse("leads:company-detail", args=[world["company"].pk])
     assert client.get(url).status_code == 404
+
+
+def test_agreement_download_follows_the_project_access_rule(world, client):
+    from django.core.files.base import ContentFile
+
+    world["secret"].agreement.save("agreement.pdf", ContentFile(b"%PDF-1.4 secret"))
+    url = reverse("leads:project-agreement", args=[world["secret"].pk])
+    client.force_login(world["owner"])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 secret"
+    for outsider in ("colleague", "admin", "park_manager"):
+        client.force_login(world[outsider])
+        assert client.get(url).status_code == 404, outsider
+    # No public media path exists to go around it.
+    assert client.get("/media/" + world["secret"].agreement.name).status_code == 404
