@@ -65,5 +65,13 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 
+# Benchmarks at scale on PostgreSQL (not part of the test suite): see bench/README.md.
+BENCH_SCALE ?= 100
+bench: venv assets messages
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/crm_bench} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/9} \
+	$(PY) bench/run.py --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -126,3 +126,4 @@ def _walk(ctx, application, path, drafter, reviewer, reviewers, amount):
             actor = drafter if step in ("submitted", "withdrawn") else reviewer
             services.application_transition(application=application, to=step, by=actor,
                                             note=NOTES.get(step, ""))
+from . import volume  # noqa: E402,F401  bulk seeders for --scale N > 1 (bench)
