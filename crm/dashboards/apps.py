@@ -14,7 +14,7 @@ class DashboardsConfig(AppConfig):
         from crm.core.navigation import NavEntry, nav
         from crm.core.views import register_home_page
 
-        from . import views
+        from . import demo, views  # noqa: F401  (demo registers its seeder)
 
         register_home_page(views.home)
 
