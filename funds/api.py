@@ -2,14 +2,11 @@
 transition is a 409 with the reason; acting outside one's role (or reviewing one's own
 application) is a 403."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -20,16 +17,6 @@ from leads.models import Company, Project, Stage
 from . import selectors, services
 from .filters import ApplicationFilter
 from .models import Application, ApplicationDocument, Disbursement, Programme, Review, State
-
-
-def _call(func, **kwargs):
-    try:
-        return func(**kwargs)
-    except DjangoValidationError as error:
-        raise DRFValidationError(error.message_dict if hasattr(error, "error_dict")
-                                 else {"non_field_errors": error.messages})
-    except DjangoPermissionDenied as error:
-        raise PermissionDenied(str(error) or None)
 
 
 class ProgrammeSerializer(serializers.ModelSerializer):
@@ -165,7 +152,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                 .order_by("-state_changed_at", "-pk"))
 
     def perform_create(self, serializer):
-        serializer.instance = _call(services.application_create, by=self.request.user,
+        serializer.instance = services.application_create(by=self.request.user,
                                     **serializer.validated_data)
 
     def _respond(self, application):
@@ -178,7 +165,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         application = self.get_object()
         body = body_serializer(data=request.data)
         body.is_valid(raise_exception=True)
-        _call(service, application=application, by=request.user, **body.validated_data)
+        service(application=application, by=request.user, **body.validated_data)
         return self._respond(application)
 
     @extend_schema(request=TransitionSerializer, responses=ApplicationSerializer)
@@ -217,7 +204,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         disbursement = application.disbursements.filter(pk=data.pop("disbursement")).first()
         if disbursement is None:
             raise DRFValidationError({"disbursement": "not a tranche of this application"})
-        _call(services.disbursement_pay, disbursement=disbursement, by=request.user, **data)
+        services.disbursement_pay(disbursement=disbursement, by=request.user, **data)
         return self._respond(application)
 
     @extend_schema(request=ClawbackSerializer, responses=ApplicationSerializer)

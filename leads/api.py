@@ -31,12 +31,6 @@ from .models import (
 from .uscc import normalize_uscc, validate_uscc
 
 
-def _django_errors_to_drf(error: DjangoValidationError):
-    detail = error.message_dict if hasattr(error, "error_dict") else {
-        "non_field_errors": error.messages}
-    return serializers.ValidationError(detail)
-
-
 # --- Companies ----------------------------------------------------------------------------------
 class ChainLinkSerializer(serializers.ModelSerializer):
     node = serializers.SlugRelatedField(slug_field="code", queryset=ChainNode.objects.all())
@@ -84,19 +78,13 @@ class CompanySerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         links = self._links(validated_data)
-        try:
-            return services.company_create(by=self.context["request"].user,
-                                           chain_links=links or [], **validated_data)
-        except DjangoValidationError as error:
-            raise _django_errors_to_drf(error)
+        return services.company_create(by=self.context["request"].user,
+                                       chain_links=links or [], **validated_data)
 
     def update(self, instance, validated_data):
         links = self._links(validated_data)
-        try:
-            return services.company_update(company=instance, by=self.context["request"].user,
-                                           chain_links=links, **validated_data)
-        except DjangoValidationError as error:
-            raise _django_errors_to_drf(error)
+        return services.company_update(company=instance, by=self.context["request"].user,
+                                       chain_links=links, **validated_data)
 
 
 class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -168,19 +156,13 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         collaborators = validated_data.pop("collaborators", [])
-        try:
-            return services.project_create(by=self.context["request"].user,
-                                           collaborators=collaborators, **validated_data)
-        except DjangoValidationError as error:
-            raise _django_errors_to_drf(error)
+        return services.project_create(by=self.context["request"].user,
+                                       collaborators=collaborators, **validated_data)
 
     def update(self, instance, validated_data):
         collaborators = validated_data.pop("collaborators", None)
-        try:
-            return services.project_update(project=instance, by=self.context["request"].user,
-                                           collaborators=collaborators, **validated_data)
-        except DjangoValidationError as error:
-            raise _django_errors_to_drf(error)
+        return services.project_update(project=instance, by=self.context["request"].user,
+                                       collaborators=collaborators, **validated_data)
 
 
 class MoveSerializer(serializers.Serializer):
@@ -267,10 +249,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
         project = validated_data.pop("project")
         if not permissions.can_log_followup(user, project):
             raise PermissionDenied
-        try:
-            return services.followup_create(project=project, by=user, **validated_data)
-        except DjangoValidationError as error:
-            raise _django_errors_to_drf(error)
+        return services.followup_create(project=project, by=user, **validated_data)
 
 
 class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

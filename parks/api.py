@@ -4,7 +4,6 @@ An overlapping assignment is a 409 whose `existing` names the assignment it coll
 
 from datetime import date
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -21,11 +20,6 @@ from leads.models import Company, Project
 
 from . import permissions, selectors, services
 from .models import Assignment, Building, Park, Unit, UnitUse
-
-
-def _drf(error: DjangoValidationError):
-    return DRFValidationError(error.message_dict if hasattr(error, "error_dict")
-                              else {"non_field_errors": error.messages})
 
 
 class ParkSerializer(serializers.ModelSerializer):
@@ -117,10 +111,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         if not permissions.can_manage_park(self.request.user, serializer.validated_data["park"]):
             raise PermissionDenied
         data = dict(serializer.validated_data)
-        try:
-            serializer.instance = services.unit_create(**data)
-        except DjangoValidationError as error:
-            raise _drf(error)
+        serializer.instance = services.unit_create(**data)
 
     def perform_update(self, serializer):
         unit = serializer.instance
@@ -130,10 +121,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         if "park" in data and data["park"] != unit.park and not permissions.can_manage_park(
                 self.request.user, data["park"]):
             raise PermissionDenied
-        try:
-            services.unit_update(unit=unit, **data)
-        except DjangoValidationError as error:
-            raise _drf(error)
+        services.unit_update(unit=unit, **data)
 
     @extend_schema(parameters=[AvailabilityQuery], responses=AvailableUnitSerializer(many=True))
     @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[])
@@ -199,11 +187,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         unit = data.pop("unit")
         if not permissions.can_book_unit(self.request.user, unit):
             raise PermissionDenied
-        try:
-            serializer.instance = services.assignment_create(unit=unit, by=self.request.user,
-                                                             **data)
-        except DjangoValidationError as error:
-            raise _drf(error)
+        serializer.instance = services.assignment_create(unit=unit, by=self.request.user,
+                                                         **data)
 
     def _act(self, request, pk, func, body_serializer=None):
         assignment = self.get_object()
@@ -214,10 +199,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             body = body_serializer(data=request.data)
             body.is_valid(raise_exception=True)
             kwargs = body.validated_data
-        try:
-            result = func(assignment=assignment, by=request.user, **kwargs)
-        except DjangoValidationError as error:
-            raise _drf(error)
+        result = func(assignment=assignment, by=request.user, **kwargs)
         return Response(AssignmentSerializer(result, context={"request": request}).data)
 
     @extend_schema(request=EndSerializer, responses=AssignmentSerializer)

@@ -5,9 +5,10 @@ caller's reach (querysets are scoped, so they simply do not exist for the caller
 conflicts with the current state (ConflictError from a service).
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -44,4 +45,7 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = DRFValidationError(detail=detail)
+    elif isinstance(exc, DjangoPermissionDenied) and str(exc):
+        # Keep the service's reason ("you drafted this application ...") in the 403.
+        exc = PermissionDenied(detail=str(exc))
     return drf_exception_handler(exc, context)
