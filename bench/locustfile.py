@@ -1,25 +1,23 @@
 """A mixed workload for the load run (bench/load_bench.py): staff and leaders browsing lists,
-the board, searches, availability and dashboards, through the API (token-less session login).
-Only 127.0.0.1 is ever targeted."""
+the board, searches, availability and dashboards, pages and API, each virtual user signed in
+with a session bench/load_bench.py opened for its demo login (BENCH_SESSIONS). Only 127.0.0.1
+is ever targeted."""
 
+import os
 import random
 
 from locust import HttpUser, between, task
 
 USERS = ["sun.jianguo", "zhang.wei", "li.na", "liu.yang", "wang.jing"]
-PASSWORD = "demo-2026"
 
 
 class Colleague(HttpUser):
     wait_time = between(0.5, 1.5)
 
     def on_start(self):
-        self.client.get("/accounts/login/", name="login page")
-        token = self.client.cookies.get("csrftoken", "")
-        self.client.post("/accounts/login/", {"username": random.choice(USERS),
-                                              "password": PASSWORD,
-                                              "csrfmiddlewaretoken": token},
-                         headers={"Referer": self.host + "/accounts/login/"}, name="login")
+        sessions = dict(pair.split("=", 1) for pair in os.environ["BENCH_SESSIONS"].split(","))
+        self.username = random.choice(sorted(sessions))
+        self.client.cookies.set("sessionid", sessions[self.username])
 
     @task(5)
     def project_api(self):
@@ -46,3 +44,11 @@ class Colleague(HttpUser):
     @task(1)
     def occupancy(self):
         self.client.get("/api/v1/reports/occupancy/", name="api occupancy")
+
+    @task(1)
+    def dashboard(self):
+        self.client.get("/", name="home dashboard")
+
+    @task(1)
+    def chain_map(self):
+        self.client.get("/api/v1/reports/chain/", name="api chain map")

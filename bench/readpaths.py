@@ -41,6 +41,22 @@ def _deep_page(total: int, size: int) -> int:
     return max(1, int(total / size * 0.9))
 
 
+def _keyset_at(offset: int, size: int) -> tuple[str, str]:
+    """A `next` cursor as a client walking the list would hold it at `offset` (the last row of
+    the page before), and the equivalent keyset condition for the floor SQL."""
+    from crm.core.pagination import encode_cursor, keyset_ordering
+    from leads.models import Project
+
+    ordered = Project.objects.order_by("-updated_at", "-pk")
+    row = ordered[offset - 1]
+    cursor = encode_cursor(keyset_ordering(ordered), row, backwards=False,
+                           number=offset // size + 1)
+    at = row.updated_at.isoformat()
+    condition = (f"p.updated_at <= '{at}' AND (p.updated_at < '{at}' OR "
+                 f"(p.updated_at = '{at}' AND p.id < {row.pk}))")
+    return cursor, condition
+
+
 def cases() -> list[dict]:
     """The hot paths. kind: page|api; floor: SQL; admin: changelist URL (lists only)."""
     from leads.models import Project
@@ -53,6 +69,8 @@ def cases() -> list[dict]:
     stage_id = connection.cursor()
     stage_id.execute("SELECT id FROM leads_stage WHERE code = 'negotiating'")
     negotiating = stage_id.fetchone()[0]
+    api_cursor, api_after = _keyset_at((deep_api - 1) * API_PAGE, API_PAGE)
+    page_cursor, page_after = _keyset_at((deep_page - 1) * PAGE, PAGE)
     start = today + timedelta(days=30)
     end = start + timedelta(days=365)
     project_cols = ("p.id, p.name, p.agreed_investment_wan, p.next_step, p.next_step_on, "
@@ -67,7 +85,13 @@ def cases() -> list[dict]:
                   f"ORDER BY p.updated_at DESC, p.id DESC LIMIT {API_PAGE}",
          "admin": f"/admin/leads/project/?stage__id__exact={negotiating}", "list": True,
          "rows": filtered},
-        {"name": f"project list API, deep page {deep_api}", "user": LEADER,
+        {"name": f"project list API, deep page {deep_api} (next cursor)", "user": LEADER,
+         "url": f"/api/v1/projects/?cursor={api_cursor}",
+         "floor": f"SELECT {project_cols} {project_from} WHERE {api_after} "
+                  f"ORDER BY p.updated_at DESC, p.id DESC LIMIT {API_PAGE}",
+         "admin": f"/admin/leads/project/?p={_deep_page(total, 100)}", "list": True,
+         "rows": total},
+        {"name": f"project list API, deep page {deep_api} (offset ?page=N)", "user": LEADER,
          "url": f"/api/v1/projects/?page={deep_api}",
          "floor": f"SELECT {project_cols} {project_from} ORDER BY p.updated_at DESC, p.id DESC "
                   f"LIMIT {API_PAGE} OFFSET {(deep_api - 1) * API_PAGE}",
@@ -86,7 +110,12 @@ def cases() -> list[dict]:
          "floor": f"SELECT {project_cols} {project_from} WHERE s.code = 'negotiating' "
                   f"ORDER BY p.updated_at DESC, p.id DESC LIMIT {PAGE}",
          "admin": f"/admin/leads/project/?stage__id__exact={negotiating}", "list": True},
-        {"name": f"project list page, deep page {deep_page}", "user": LEADER,
+        {"name": f"project list page, deep page {deep_page} (next cursor)", "user": LEADER,
+         "url": f"/leads/projects/?cursor={page_cursor}",
+         "floor": f"SELECT {project_cols} {project_from} WHERE {page_after} "
+                  f"ORDER BY p.updated_at DESC, p.id DESC LIMIT {PAGE}",
+         "admin": f"/admin/leads/project/?p={_deep_page(total, 100)}", "list": True},
+        {"name": f"project list page, deep page {deep_page} (offset ?page=N)", "user": LEADER,
          "url": f"/leads/projects/?page={deep_page}",
          "floor": f"SELECT {project_cols} {project_from} ORDER BY p.updated_at DESC, p.id DESC "
                   f"LIMIT {PAGE} OFFSET {(deep_page - 1) * PAGE}",
@@ -139,6 +168,13 @@ def cases() -> list[dict]:
          "floor": _occupancy_sql(today)},
         {"name": "occupancy page", "user": LEADER, "url": "/parks/occupancy/",
          "floor": _occupancy_sql(today)},
+        # The figures are cached until a write changes what they count (crm/core/figures.py):
+        # "cold" invalidates them before every request (the first visit after a write),
+        # the plain case is every other visit.
+        {"name": "leader dashboard, cold (figures recomputed)", "user": LEADER,
+         "url": "/dashboards/overview/", "floor": _dashboard_sql(today), "cold": True},
+        {"name": "chain map page, cold (figures recomputed)", "user": LEADER,
+         "url": "/dashboards/chain/", "floor": _chain_sql(), "cold": True},
         {"name": "leader dashboard", "user": LEADER, "url": "/dashboards/overview/",
          "floor": _dashboard_sql(today)},
         {"name": "chain map page", "user": LEADER, "url": "/dashboards/chain/",
@@ -146,6 +182,16 @@ def cases() -> list[dict]:
         {"name": "chain map API", "user": LEADER, "url": "/api/v1/reports/chain/",
          "floor": _chain_sql()},
     ]
+
+
+def _invalidate_figures() -> None:
+    """What a committed write does (crm.core.figures.figures_changed), without the write."""
+    from django.core.cache import cache
+
+    from crm.core.figures import VERSION_KEY, figures_version
+
+    figures_version()
+    cache.incr(VERSION_KEY)
 
 
 def _occupancy_sql(today) -> str:
@@ -224,6 +270,8 @@ def run(*, iterations: int) -> list[dict]:
     # Query counts and a status check, once per case.
     for index, case in enumerate(items):
         client = clients[case["user"]]
+        if case.get("cold"):
+            _invalidate_figures()
         with CaptureQueriesContext(connection) as queries:
             response = client.get(case["url"])
         if response.status_code != 200:
@@ -247,6 +295,8 @@ def run(*, iterations: int) -> list[dict]:
     for round_number in range(iterations + 3):  # three warm-up rounds are dropped
         for index, case in enumerate(items):
             client = clients[case["user"]]
+            if case.get("cold"):
+                _invalidate_figures()
             path = _time(lambda: client.get(case["url"]))  # noqa: B023
             floor_time = _time(lambda: floor(case["floor"]))  # noqa: B023
             admin_time = _time(lambda: admin.get(case["admin"])) if case.get("admin") \
@@ -266,6 +316,7 @@ def run(*, iterations: int) -> list[dict]:
             row["admin"] = summary(samples[index]["admin"])
             row["admin_url"] = case["admin"]
         row["list"] = bool(case.get("list"))
+        row["cold"] = bool(case.get("cold"))
         results.append(row)
     return results
 

@@ -131,6 +131,13 @@ if USING_SQLITE:
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+else:
+    # Session settings for PostgreSQL (issue 8, measured at 200,000 projects): JIT compilation
+    # cost more than it saved on every report query (hundreds of ms per aggregate), and the
+    # default 4 MB work_mem sent the reports' hash aggregates to disk. Override with
+    # DATABASE_SESSION_OPTIONS (libpq "options" syntax).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get(
+        "DATABASE_SESSION_OPTIONS", "-c jit=off -c work_mem=32MB")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------------------------
@@ -140,7 +147,11 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Web, worker and beat are three processes: a file cache is one cache for all three, so
+    # a write in the worker invalidates the dashboards the web server has cached
+    # (crm/core/figures.py) and import progress published by the worker is seen by the page.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -10,7 +10,7 @@ class LeadsConfig(AppConfig):
         from crm.accounts.roles import Role, grant
         from crm.core.navigation import NavEntry, nav
 
-        from . import demo, reminders  # noqa: F401  (register the demo seeder, rule kinds)
+        from . import demo, reminders, signals  # noqa: F401  (demo seeder, rule kinds, signals)
 
         section = _("Investment")
         everyone = None

@@ -1,10 +1,11 @@
 """FilterSets shared by the HTML lists, the exports and the API lists."""
 
+import re
 from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +40,19 @@ def _industry_q(prefix: str, value: Industry) -> Q:
 
 @extend_schema_field(OpenApiTypes.STR)
 class StageCodesFilter(django_filters.ModelMultipleChoiceFilter):
-    """Stage codes; repeat the parameter for several (?stage=lead&stage=screening)."""
+    """Stage codes; repeat the parameter for several (?stage=lead&stage=screening).
+
+    A project has one stage, so the filter cannot produce duplicates: no DISTINCT, which at
+    200k projects cost a sort of every matching row (113 ms of a 174 ms API call, issue 8).
+    It filters on stage_id with the stages the form field has already loaded, so the planner
+    sees a constant and walks the (stage, -updated_at) index instead of joining by code."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def get_filter_predicate(self, v):
+        return {self.field_name: v}
 
 
 class CompanyFilter(django_filters.FilterSet):
@@ -64,7 +77,19 @@ class CompanyFilter(django_filters.FilterSet):
         fields = ["q", "industry", "chain_node", "source_region", "qualification"]
 
     def filter_q(self, queryset, name, value):
-        return queryset.search(value)
+        """Name contains, pinyin initials start with, or the USCC is, the text.
+
+        Chinese has no case, so it is matched with a plain LIKE: the UPPER(name) of icontains
+        made every scanned row cost 3.5× more (a two-character word has no trigram and must be
+        scanned). Text with case is matched case-insensitively by regex. Both use the trigram
+        index company_name_trgm from three characters up (migration 0005)."""
+        text = (value or "").strip()
+        if not text:
+            return queryset
+        contains = (Q(name__contains=text) if text.upper() == text.lower()
+                    else Q(name__iregex=re.escape(text)))
+        return queryset.filter(contains | Q(name_initials__startswith=text.lower())
+                               | Q(uscc=text.upper()))
 
     def filter_industry(self, queryset, name, value: str):
         return queryset.filter(_industry_q("", value))
@@ -83,7 +108,7 @@ class ProjectFilter(django_filters.FilterSet):
                                   help_text=_("Company or project name, or pinyin initials"))
     stage = StageCodesFilter(
         label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code",
-        field_name="stage__code", widget=forms.SelectMultiple(attrs={"size": 4}),
+        field_name="stage", widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     stage_kind = django_filters.ChoiceFilter(label=_("Stage kind"), choices=Stage.Kind.choices,
                                              field_name="stage__kind")
@@ -160,18 +185,13 @@ class ProjectFilter(django_filters.FilterSet):
         return queryset.filter(company__in=companies)
 
     def filter_entered_from(self, queryset, name, value):
-        from .models import StageEvent
-
+        # Project.entered_at is the creation event's time (leads/reports.py: entered_q).
         start = timezone.make_aware(datetime.combine(value, time.min))
-        return queryset.filter(Exists(StageEvent.objects.filter(
-            project=OuterRef("pk"), from_stage__isnull=True, at__gte=start)))
+        return queryset.filter(entered_at__gte=start)
 
     def filter_entered_to(self, queryset, name, value):
-        from .models import StageEvent
-
         end = timezone.make_aware(datetime.combine(value + timedelta(days=1), time.min))
-        return queryset.filter(Exists(StageEvent.objects.filter(
-            project=OuterRef("pk"), from_stage__isnull=True, at__lt=end)))
+        return queryset.filter(entered_at__lt=end)
 
     def filter_reached(self, queryset, name, value: str):
         from .reports import reached_q

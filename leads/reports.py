@@ -32,30 +32,31 @@ from decimal import Decimal
 from functools import cached_property
 from urllib.parse import urlencode
 
+from django.db import connections
 from django.db.models import (
+    Aggregate,
     Case,
     CharField,
     Count,
     DecimalField,
-    Exists,
     F,
+    FloatField,
     Func,
     IntegerField,
-    OuterRef,
+    Max,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, ExtractYear, Lead, TruncMonth
+from django.db.models.functions import ExtractYear, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .filters import ProjectFilter
 from .models import (
+    PATH_KINDS,
     SIZE_BANDS,
     ChainNode,
     ChainRole,
@@ -69,7 +70,6 @@ from .models import (
     StageEvent,
 )
 
-PATH_KINDS = (Stage.Kind.OPEN, Stage.Kind.WON)
 SILENT_YELLOW_DAYS = 14  # DOMAIN.md: an open project not contacted in 14 days → yellow
 SILENT_RED_DAYS = 30  # DOMAIN.md: ... 30 days → red, escalated to a leader
 CENT = Decimal("0.01")  # amounts in 万元 carry two decimals
@@ -83,6 +83,9 @@ COHORT_MILESTONES = (Stage.Milestone.LANDED, Stage.Milestone.STARTED, Stage.Mile
 # The plan's "application scenarios" are the companies on this chain node or under it
 # (leads/reference/chain.py, plan 五(三)).
 SCENARIOS_NODE = "scenarios"
+# The chain map names this many chain leaders per node and counts the rest ("… and 12 more"):
+# a map is read at a glance, and a long list of names would drown it.
+LEADERS_NAMED = 10
 SPECIALISED_KINDS = (Qualification.Kind.SPECIALISED_SME, Qualification.Kind.LITTLE_GIANT)
 # The size band under the first band of DOMAIN.md, so the bands add up to every signing.
 BELOW_BAND = ("<3", _("Below 300M yuan"), None, SIZE_BANDS[0][2])
@@ -196,18 +199,17 @@ def milestone_stage(stages, milestone: str) -> Stage | None:
 
 
 def reached_q(stage: Stage | None) -> Q:
-    """Projects with a StageEvent into `stage` or into any later stage of the path."""
+    """Projects with a StageEvent into `stage` or into any later stage of the path: the
+    furthest path stage a project entered is kept on the row (Project.reached_order)."""
     if stage is None:
         return Q(pk__in=[])
-    return Q(Exists(StageEvent.objects.filter(
-        project=OuterRef("pk"), to_stage__kind__in=PATH_KINDS, to_stage__order__gte=stage.order)))
+    return Q(reached_order__gte=stage.order)
 
 
 def entered_q(period: Period) -> Q:
-    """Projects whose creation event falls within the period."""
+    """Projects whose creation event falls within the period (Project.entered_at)."""
     start, end = period.bounds()
-    return Q(Exists(StageEvent.objects.filter(
-        project=OuterRef("pk"), from_stage__isnull=True, at__gte=start, at__lt=end)))
+    return Q(entered_at__gte=start, entered_at__lt=end)
 
 
 def signed_q(period: Period) -> Q:
@@ -248,26 +250,6 @@ def flag_q(flag: str, *, today: date, stages=None) -> Q:
         return (Q(stage__kind=Stage.Kind.WON, signed_on__isnull=False,
                   contract_start_on__lt=today) & ~reached_q(started))
     raise ValueError(f"unknown flag {flag!r}")
-
-
-def _count_of(queryset) -> Coalesce:
-    """COUNT of `queryset` as a correlated scalar subquery. COUNT is written as a plain Func,
-    not an aggregate, so Django adds no GROUP BY and the subquery always returns one row."""
-    return Coalesce(Subquery(queryset.order_by().values(
-        n=Func(F("pk"), function="COUNT", output_field=IntegerField()))), 0)
-
-
-def _sum_of(queryset, field_name: str) -> Coalesce:
-    return Coalesce(Subquery(queryset.order_by().values(
-        s=Func(F(field_name), function="SUM", output_field=MONEY))), Value(ZERO),
-        output_field=MONEY)
-
-
-def _on_node_q(node_ref, company_field: str = "company") -> Q:
-    """Rows whose company sits on the node or on one of its children (ProjectFilter's
-    chain_node rule)."""
-    return Q(Exists(CompanyChainLink.objects.filter(company=OuterRef(company_field)).filter(
-        Q(node=node_ref) | Q(node__parent=node_ref))))
 
 
 # --- The pipeline ---------------------------------------------------------------------------------
@@ -450,7 +432,7 @@ def _band_params(low, high) -> dict:
     return params
 
 
-def signed_breakdowns(*, scope: ProjectScope, period: Period) -> SignedBreakdowns:
+def signed_breakdowns(*, scope: ProjectScope, period: Period, nodes=None) -> SignedBreakdowns:
     """Projects first signed in the period: count and agreed amount, by month, size band,
     industry section, top-level chain node, source region and owner. Seven queries."""
     params = scope.params
@@ -489,7 +471,7 @@ def signed_breakdowns(*, scope: ProjectScope, period: Period) -> SignedBreakdown
                             extra={"month": first}))
 
     by_industry = _by_industry(signed, params=params, base=base)
-    by_chain_node = _by_chain_node(signed, base=base)
+    by_chain_node = _by_chain_node(signed, base=base, nodes=nodes)
 
     regions = dict(SourceRegion.choices)
     by_source_region = [
@@ -555,17 +537,49 @@ def _by_industry(signed, *, params: dict, base: dict) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.amount_wan, -r.count, r.key))
 
 
-def _by_chain_node(signed, *, base: dict) -> list[Row]:
+def _companies_under(node) -> Q:
+    """Rows whose company sits on the node or on one of its children (ProjectFilter's
+    chain_node rule), as `company IN (...)`: PostgreSQL hashes the subquery once, where a
+    correlated EXISTS would run once per row."""
+    return Q(company__in=CompanyChainLink.objects.filter(Q(node=node) | Q(node__parent=node))
+             .values("company_id"))
+
+
+def chain_nodes() -> list[ChainNode]:
+    """Every chain node, in the map's order (pass it to the figures that need it, once)."""
+    return list(ChainNode.objects.order_by("order", "code"))
+
+
+def _by_chain_node(signed, *, base: dict, nodes=None) -> list[Row]:
     """By top-level chain node, children rolled up. A company on two nodes counts under both,
-    so the rows may add up to more than the total (the list's chain_node filter agrees)."""
-    on_node = signed.filter(_on_node_q(OuterRef(OuterRef("pk"))))
-    nodes = (ChainNode.objects.filter(parent__isnull=True)
-             .annotate(n=_count_of(on_node), amount=_sum_of(on_node, "agreed_investment_wan"))
-             .order_by("order", "code"))
-    return [Row(key=node.code, label=node.name, count=node.n, amount_wan=node.amount or ZERO,
-                url=project_list_url({**base, "chain_node": node.code}),
-                extra={"position": node.position})
-            for node in nodes]
+    so the rows may add up to more than the total (the list's chain_node filter agrees).
+    One grouped query: the signed projects joined to the distinct (top-level node, company)
+    pairs, so a project counts once per top-level node however many of its children the
+    company sits on."""
+    nodes = [n for n in (chain_nodes() if nodes is None else nodes) if n.parent_id is None]
+    if not nodes:
+        return []
+    projects_sql, projects_params = (signed.order_by()
+                                     .values("company_id", "agreed_investment_wan")
+                                     .query.sql_with_params())
+    link_table, node_table = CompanyChainLink._meta.db_table, ChainNode._meta.db_table
+    sql = (
+        f"WITH signed AS ({projects_sql}), "
+        f"covered AS (SELECT DISTINCT COALESCE(n.parent_id, n.id) AS top, l.company_id "
+        f"FROM {link_table} l JOIN {node_table} n ON n.id = l.node_id) "
+        "SELECT covered.top, COUNT(*), SUM(signed.agreed_investment_wan) FROM signed "
+        "JOIN covered ON covered.company_id = signed.company_id GROUP BY covered.top")
+    with connections[signed.db].cursor() as cursor:
+        cursor.execute(sql, projects_params)
+        figures = {top: (count, amount) for top, count, amount in cursor.fetchall()}
+    rows = []
+    for node in nodes:
+        count, amount = figures.get(node.pk, (0, None))
+        rows.append(Row(key=node.code, label=node.name, count=count,
+                        amount_wan=Decimal(str(amount)) if amount is not None else ZERO,
+                        url=project_list_url({**base, "chain_node": node.code}),
+                        extra={"position": node.position}))
+    return rows
 
 
 # --- Cohorts, time in stage, lost reasons ---------------------------------------------------------
@@ -641,29 +655,49 @@ class StageDuration:
     median_days: Decimal | None
 
 
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5): the median, computed where the rows are."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _seconds_between(later: str, earlier: str) -> Func:
+    return Func(F(later), F(earlier), template="EXTRACT(EPOCH FROM (%(expressions)s))",
+                arg_joiner=" - ", output_field=FloatField())
+
+
 def median_days_by_stage(*, scope: ProjectScope, period: Period, stages=None
                          ) -> list[StageDuration]:
-    """Median days spent in each stage, over the stays that ended in the period. A stay runs
-    from a project's event into the stage to its next event (by time, then id). One query: the
-    next event's time comes from a window function; the median is taken in Python over its
-    rows so SQLite (the demo) answers like PostgreSQL."""
+    """Median days spent in each stage, over the stays that ended in the period. A stay ends
+    with the event that leaves the stage (its from_stage) and began at that event's
+    previous_at (the time of the project's previous event). One grouped query on PostgreSQL
+    (percentile_cont); on SQLite (the demo) the median is taken in Python over the stays."""
     stages = list(Stage.objects.all()) if stages is None else stages
     start, end = period.bounds()
-    projects = scope.projects.values("pk")
-    stays = (StageEvent.objects.filter(project__in=projects)
-             .annotate(left_at=Window(Lead("at"), partition_by=[F("project_id")],
-                                      order_by=[F("at").asc(), F("pk").asc()]))
-             .filter(left_at__gte=start, left_at__lt=end)
-             .values_list("to_stage_id", "at", "left_at"))
-    days: dict[int, list[float]] = {}
-    for stage_id, entered, left in stays:
-        days.setdefault(stage_id, []).append((left - entered).total_seconds() / 86400)
+    stays = StageEvent.objects.filter(
+        project__in=scope.projects.values("pk"), from_stage__isnull=False,
+        previous_at__isnull=False, at__gte=start, at__lt=end).order_by()
+    figures: dict[int, tuple[int, float]] = {}
+    if connections[stays.db].vendor == "postgresql":
+        for stage_id, count, seconds in (
+                stays.values("from_stage")
+                .annotate(n=Count("pk"), median=Median(_seconds_between("at", "previous_at")))
+                .values_list("from_stage", "n", "median")):
+            figures[stage_id] = (count, seconds / 86400)
+    else:
+        days: dict[int, list[float]] = {}
+        for stage_id, entered, left in stays.values_list("from_stage", "previous_at", "at"):
+            days.setdefault(stage_id, []).append((left - entered).total_seconds() / 86400)
+        figures = {k: (len(v), statistics.median(v)) for k, v in days.items()}
     result = []
     for stage in sorted(stages, key=lambda s: (s.order, s.code)):
-        values = days.get(stage.pk)
-        if values:
-            median = Decimal(str(statistics.median(values))).quantize(Decimal("0.1"))
-            result.append(StageDuration(stage=stage, stays=len(values), median_days=median))
+        if stage.pk in figures:
+            count, median = figures[stage.pk]
+            result.append(StageDuration(
+                stage=stage, stays=count,
+                median_days=Decimal(str(median)).quantize(Decimal("0.1"))))
     return result
 
 
@@ -691,9 +725,14 @@ class ChainNodeFigures:
     negotiating: int
     signed: int
     landed: int
-    leaders: list[str]
+    leaders: list[str]  # the first LEADERS_NAMED chain leaders by name
     url: str | None
     children: list[ChainNodeFigures] = field(default_factory=list)
+    leader_count: int = 0  # all of them
+
+    @property
+    def more_leaders(self) -> int:
+        return self.leader_count - len(self.leaders)
 
     @property
     def is_weak(self) -> bool:
@@ -701,32 +740,47 @@ class ChainNodeFigures:
         return self.signed == 0
 
 
-def chain_map(*, scope: ProjectScope, stages=None) -> list[ChainNodeFigures]:
+def chain_map(*, scope: ProjectScope, stages=None, nodes=None) -> list[ChainNodeFigures]:
     """For every chain node (a top-level node with its children rolled up): how many companies
     are targeted (any project the user may see), negotiating (an open project at or past
     "negotiating"), signed (a project with signed_on), landed (a project that reached the
-    landed milestone), and the chain leaders (链主) among the targeted companies. Two queries.
-    Returns the top-level nodes, each with its children."""
+    landed milestone), and the chain leaders (链主) among the targeted companies.
+
+    Three queries: the nodes; one grouped query (below); the chain leaders. The grouped
+    query takes the user's projects once, folded to one row of flags per company, and joins
+    them to the (node, company) pairs where each link also counts for its node's parent;
+    UNION (not UNION ALL) makes a company on a child and on its parent count once."""
     stages = list(Stage.objects.all()) if stages is None else stages
     params = scope.params
     projects = scope.projects
     negotiating = next((s for s in stages if s.code == NEGOTIATING_STAGE), None)
     landed = milestone_stage(stages, Stage.Milestone.LANDED)
     conditions = {
-        "targeted": Q(),
         "negotiating": (Q(stage__kind=Stage.Kind.OPEN, stage__order__gte=negotiating.order)
                         if negotiating else Q(pk__in=[])),
         "signed": Q(signed_on__isnull=False),
         "landed": reached_q(landed),
     }
-    on_node = Company.objects.filter(_on_node_q(OuterRef(OuterRef("pk")), company_field="pk"))
-    nodes = list(ChainNode.objects.annotate(**{
-        name: _count_of(on_node.filter(
-            Exists(projects.filter(condition, company=OuterRef("pk")))))
-        for name, condition in conditions.items()
-    }).order_by("order", "code"))
+    per_company = projects.order_by().values("company_id").annotate(**{
+        name: Max(Case(When(condition, then=Value(1)), default=Value(0),
+                       output_field=IntegerField()))
+        for name, condition in conditions.items()})
+    flags_sql, flags_params = per_company.query.sql_with_params()
+    link_table, node_table = CompanyChainLink._meta.db_table, ChainNode._meta.db_table
+    sql = (
+        f"WITH flags AS ({flags_sql}), "
+        f"covered AS (SELECT l.node_id AS node_id, l.company_id AS company_id "
+        f"FROM {link_table} l UNION SELECT n.parent_id, l.company_id FROM {link_table} l "
+        f"JOIN {node_table} n ON n.id = l.node_id WHERE n.parent_id IS NOT NULL) "
+        "SELECT covered.node_id, COUNT(*), SUM(flags.negotiating), SUM(flags.signed), "
+        "SUM(flags.landed) FROM covered JOIN flags ON flags.company_id = covered.company_id "
+        "GROUP BY covered.node_id")
+    with connections[per_company.db].cursor() as cursor:
+        cursor.execute(sql, flags_params)
+        counts = {row[0]: [int(n or 0) for n in row[1:]] for row in cursor.fetchall()}
+    nodes = chain_nodes() if nodes is None else nodes
     leader_links = (CompanyChainLink.objects.filter(role=ChainRole.LEADER)
-                    .filter(Exists(projects.filter(company=OuterRef("company"))))
+                    .filter(company__in=projects.values("company_id"))
                     .values_list("node_id", "node__parent_id", "company__name")
                     .order_by("company__name"))
     leaders: dict[int, list[str]] = {}
@@ -734,10 +788,14 @@ def chain_map(*, scope: ProjectScope, stages=None) -> list[ChainNodeFigures]:
         for key in {node_id, parent_id} - {None}:
             if name not in leaders.setdefault(key, []):
                 leaders[key].append(name)
-    figures = {node.pk: ChainNodeFigures(
-        node=node, targeted=node.targeted, negotiating=node.negotiating, signed=node.signed,
-        landed=node.landed, leaders=leaders.get(node.pk, []),
-        url=project_list_url({**params, "chain_node": node.code})) for node in nodes}
+    figures = {}
+    for node in nodes:
+        targeted, negotiating_n, signed, landed_n = counts.get(node.pk, (0, 0, 0, 0))
+        figures[node.pk] = ChainNodeFigures(
+            node=node, targeted=targeted, negotiating=negotiating_n, signed=signed,
+            landed=landed_n, leaders=leaders.get(node.pk, [])[:LEADERS_NAMED],
+            leader_count=len(leaders.get(node.pk, [])),
+            url=project_list_url({**params, "chain_node": node.code}))
     tops = []
     for node in nodes:
         if node.parent_id is None:
@@ -772,22 +830,24 @@ def plan_figures(*, user, periods: list[Period]) -> dict[Period, PlanFigures]:
         return {}
     projects = Project.objects.visible_to(user)
     companies = Company.objects.visible_to(user)
-    specialised = Q(Exists(Qualification.objects.filter(company=OuterRef("pk"),
-                                                        kind__in=SPECIALISED_KINDS)))
-    leader = Q(Exists(CompanyChainLink.objects.filter(company=OuterRef("pk"),
-                                                      role=ChainRole.LEADER)))
+    # `pk IN (subquery)` throughout: hashed once by PostgreSQL, not run once per company.
+    specialised = Q(pk__in=Qualification.objects.filter(kind__in=SPECIALISED_KINDS)
+                    .values("company_id"))
+    leader = Q(pk__in=CompanyChainLink.objects.filter(role=ChainRole.LEADER)
+               .values("company_id"))
 
     def signed_in(period):
-        return Q(Exists(projects.filter(signed_q(period), company=OuterRef("pk"))))
+        return Q(pk__in=projects.filter(signed_q(period)).values("company_id"))
 
-    firm_counts = companies.aggregate(**{
+    firm_counts = companies.filter(specialised | leader).aggregate(**{
         key: Count("pk", filter=condition & signed_in(period))
         for i, period in enumerate(periods)
         for key, condition in ((f"sme_{i}", specialised), (f"lead_{i}", leader))
     })
-    scenario_node = ChainNode.objects.filter(code=SCENARIOS_NODE).values("pk")[:1]
-    scenario = _on_node_q(Subquery(scenario_node))
-    project_sums = projects.aggregate(**{
+    scenarios = ChainNode.objects.filter(code=SCENARIOS_NODE).first()
+    scenario = _companies_under(scenarios) if scenarios else Q(pk__in=[])
+    ever_signed = projects.filter(signed_on__isnull=False)
+    project_sums = ever_signed.aggregate(**{
         key: aggregate
         for i, period in enumerate(periods)
         for key, aggregate in (

@@ -8,17 +8,19 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    F,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+
+from crm.core.figures import cached_figures
 
 from .filters import CompanyFilter, ProjectFilter
 from .models import Company, CompanyChainLink, FollowUp, Project, Stage, StageEvent
@@ -31,7 +33,11 @@ def company_list(*, user, filters=None):
         .prefetch_related(
             Prefetch("chain_links", queryset=CompanyChainLink.objects.select_related("node"))
         )
-        .annotate(project_count=Count("projects", distinct=True))
+        # A correlated count for the 25 rows shown, not a join and GROUP BY over every match:
+        # the grouped join also made the page's total count join all 200k projects.
+        .annotate(project_count=Coalesce(Subquery(
+            Project.objects.filter(company=OuterRef("pk")).order_by().values("company")
+            .annotate(n=Count("pk")).values("n")[:1]), 0))
         .order_by("name", "pk")
     )
     return CompanyFilter(filters or {}, queryset=queryset)
@@ -58,8 +64,11 @@ def project_list(*, user, filters=None):
     queryset = (
         Project.objects.visible_to(user)
         .select_related("company", "company__industry", "stage", "owner")
+        # By stage id rather than through the stage join, so counting the list (which drops
+        # the annotation) needs no join either.
         .annotate(is_overdue=Case(
-            When(stage__kind=Stage.Kind.OPEN, next_step_on__lt=today, then=Value(True)),
+            When(stage__in=Stage.objects.filter(kind=Stage.Kind.OPEN).values("pk"),
+                 next_step_on__lt=today, then=Value(True)),
             default=Value(False), output_field=BooleanField()))
         .order_by("-updated_at", "-pk")
     )
@@ -110,22 +119,31 @@ KANBAN_CARDS_PER_COLUMN = 25
 
 
 def kanban_columns(*, user, filters=None, per_column: int = KANBAN_CARDS_PER_COLUMN):
-    """Stages with their count, amount and first cards, in three queries whatever the size:
-    the stages, one grouped aggregate, and one windowed query for the top cards per stage."""
+    """Stages with their count, amount and first cards, in four queries whatever the size:
+    the stages, one grouped aggregate, the ids of the top cards of every stage, the cards.
+
+    The cards are a UNION ALL of one "LIMIT per_column" branch per stage, each walking the
+    (stage, -updated_at) index and stopping after its cards. A row_number() window over the
+    whole list, as before, numbered all 200k projects to keep 300 (1.06 s, issue 8)."""
     filtered = project_list(user=user, filters=filters).qs
     stages = list(Stage.objects.filter(is_active=True).order_by("order"))
-    totals = {
-        row["stage"]: row
-        for row in filtered.order_by().values("stage").annotate(
-            n=Count("pk"), amount=Sum("agreed_investment_wan"))
-    }
-    ranked = filtered.annotate(
-        rank=Window(RowNumber(), partition_by=[F("stage_id")],
-                    order_by=[F("updated_at").desc(), F("pk").desc()])
-    ).filter(rank__lte=per_column)
+    # The column totals read every matching project (140 ms at 200k): cached like the
+    # dashboards' figures, until a write to what they count (crm/core/figures.py).
+    params = filters.lists() if hasattr(filters, "lists") else (filters or {}).items()
+    totals = cached_figures(
+        "board-totals", user=user, params=dict(params),
+        compute=lambda: {row["stage"]: row for row in filtered.order_by().values("stage")
+                         .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan"))})
+    # The branches select ids only: planning fourteen copies of the cards' joins cost more
+    # (30 ms) than running them. Stages with no project under these filters need no branch.
+    branches = [filtered.filter(stage=stage).values_list("pk", flat=True)[:per_column]
+                for stage in stages if totals.get(stage.pk, {}).get("n")]
     cards: dict[int, list] = {}
-    for project in ranked:
-        cards.setdefault(project.stage_id, []).append(project)
+    if branches:
+        ids = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+        for project in (Project.objects.filter(pk__in=list(ids))
+                        .select_related("company", "owner").order_by("-updated_at", "-pk")):
+            cards.setdefault(project.stage_id, []).append(project)
     return [
         KanbanColumn(
             stage=stage,

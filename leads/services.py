@@ -7,13 +7,16 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.exceptions import ConflictError
+from crm.core.figures import figures_changed
 from crm.notifications.services import nudge_scan
 
 from .models import (
+    PATH_KINDS,
     ChainNode,
     Company,
     CompanyChainLink,
@@ -193,7 +196,8 @@ def project_create(*, by, company: Company, name: str, owner=None, stage: Stage 
     stage = stage or first_stage()
     at = at or timezone.now()
     project = Project(company=company, name=name, owner=owner or by, stage=stage,
-                      stage_entered_at=at, **fields)
+                      stage_entered_at=at, entered_at=at, reached_order=stage.path_order,
+                      **fields)
     if stage.kind == Stage.Kind.WON and stage.milestone:
         # Imported or back-filled projects may start past signing; they still count once.
         project.signed_on = project.signed_on or timezone.localdate(at)
@@ -274,16 +278,39 @@ def project_move_stage(*, project: Project, to_stage: Stage, by, note: str = "",
         raise ConflictError(" ".join(problems), code="stage_gate")
     at = at or timezone.now()
     event = StageEvent.objects.create(
-        project=project, from_stage=project.stage, to_stage=to_stage, at=at, by=by, note=note,
+        project=project, from_stage=project.stage, previous_at=project.stage_entered_at,
+        to_stage=to_stage, at=at, by=by, note=note,
         lost_reason=lost_reason if to_stage.kind == Stage.Kind.LOST else None,
     )
     project.stage = to_stage
     project.stage_entered_at = at
+    if to_stage.path_order is not None:
+        project.reached_order = max(project.reached_order or 0, to_stage.path_order)
     project.lost_reason = lost_reason if to_stage.kind == Stage.Kind.LOST else None
     if to_stage.milestone == Stage.Milestone.SIGNED and project.signed_on is None:
         project.signed_on = timezone.localdate(at)  # counted once, at the first signing
     project.save()
     return event
+
+
+def project_milestones_refresh(*, projects=None) -> int:
+    """Recompute Project.entered_at and reached_order from the stage events, in one UPDATE.
+
+    The services keep both current with every event they write; this is for what changes
+    their meaning behind the services' back: stages reordered or moved on or off the path in
+    the admin, or events edited there (leads.signals calls it)."""
+    projects = Project.objects.all() if projects is None else projects
+    events = StageEvent.objects.filter(project=OuterRef("pk")).order_by()
+    # QuerySet.update leaves updated_at alone (recomputing a figure is not an edit) and sends
+    # no signal, so the cached dashboards are told here.
+    figures_changed()
+    return projects.update(
+        entered_at=Subquery(events.filter(from_stage__isnull=True)
+                            .order_by("at", "pk").values("at")[:1]),
+        reached_order=Subquery(events.filter(to_stage__kind__in=PATH_KINDS)
+                               .values("project").annotate(top=Max("to_stage__order"))
+                               .values("top")),
+    )
 
 
 # --- Follow-ups ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Pages for investment staff. Views parse input, call one selector or service, render."""
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
-from crm.core.exports import xlsx_response
+from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
 from crm.core.views_helpers import add_service_error, json_error, paginate, wants_json
 
 from . import exports, permissions, selectors, services
@@ -28,9 +29,24 @@ def company_list(request):
     })
 
 
+def _too_many_to_export(request, queryset, list_url: str):
+    """A redirect back to the list with the reason, when the filtered list is over the
+    export limit; None when the export may go ahead."""
+    if not exceeds_export_limit(queryset):
+        return None
+    messages.error(request, _("An export holds at most %(limit)s rows. Narrow the list with "
+                              "the filters, then export again.")
+                   % {"limit": intcomma(export_limit())})
+    query = request.GET.urlencode()
+    return redirect(f"{list_url}?{query}" if query else list_url)
+
+
 def company_export(request):
     filterset = selectors.company_list(user=request.user, filters=request.GET)
-    return xlsx_response("companies", exports.company_sheets(filterset.qs))
+    refused = _too_many_to_export(request, filterset.qs, reverse("leads:company-list"))
+    if refused:
+        return refused
+    return xlsx_response("companies", exports.company_sheets(filterset.qs.iterator(2000)))
 
 
 def company_detail(request, pk):
@@ -126,7 +142,10 @@ def project_list(request):
 
 def project_export(request):
     filterset = selectors.project_list(user=request.user, filters=request.GET)
-    return xlsx_response("projects", exports.project_sheets(filterset.qs))
+    refused = _too_many_to_export(request, filterset.qs, reverse("leads:project-list"))
+    if refused:
+        return refused
+    return xlsx_response("projects", exports.project_sheets(filterset.qs.iterator(2000)))
 
 
 def project_detail(request, pk):

@@ -284,19 +284,23 @@ def seed_leads_volume(ctx: SeedContext) -> None:
         moment = now - timedelta(days=days_back, minutes=rng.randint(0, 600))
         created = moment
         signed_on = None
-        previous = None
+        previous = previous_moment = None
         lost_reason = None
+        reached = None
         for number, code in enumerate(path):
             if number:
                 moment = min(moment + timedelta(days=rng.randint(12, 45)), now)
             stage = stages[code]
+            if stage.path_order is not None:
+                reached = max(reached or 0, stage.path_order)
             reason = rng.choice(lost_reasons) if stage.kind == Stage.Kind.LOST else None
             lost_reason = reason or lost_reason
             if signed_on is None and code in PATH and PATH.index(code) >= PATH.index("signed"):
                 signed_on = moment.date()
             event_rows.append((pk, previous, stage.pk, moment, owner,
-                               "Project created" if number == 0 else "", reason))
-            previous = stage.pk
+                               "Project created" if number == 0 else "", reason,
+                               previous_moment))
+            previous, previous_moment = stage.pk, moment
         final = stages[path[-1]]
         agreed = Decimal(rng.randint(500, 300_000))
         won = final.kind == Stage.Kind.WON
@@ -319,7 +323,7 @@ def seed_leads_volume(ctx: SeedContext) -> None:
             signed_on + timedelta(days=rng.randint(30, 200)) if signed_on else None,
             VOLUME_AGREEMENT if any(stages[c].requires_agreement for c in path) else "",
             lost_reason if final.kind == Stage.Kind.LOST else None, rng.random() < 0.08,
-            created, moment,
+            created, moment, created, reached,
         ))
         project_span[pk] = (created.date(), owner)
     project_fields = [
@@ -328,12 +332,12 @@ def seed_leads_volume(ctx: SeedContext) -> None:
         "expected_output_wan", "expected_tax_wan", "expected_jobs", "space_use", "space_min_m2",
         "space_max_m2", "move_in_on", "intended_park", "next_step", "next_step_on",
         "last_contact_on", "signed_on", "contract_start_on", "agreement", "lost_reason_id",
-        "confidential", "created_at", "updated_at",
+        "confidential", "created_at", "updated_at", "entered_at", "reached_order",
     ]
     bulk_write(Project, project_fields, project_rows)
     del project_rows
     bulk_write(StageEvent, ["project_id", "from_stage_id", "to_stage_id", "at", "by_id", "note",
-                            "lost_reason_id"], event_rows)
+                            "lost_reason_id", "previous_at"], event_rows)
     n_events = len(event_rows)
     del event_rows
 

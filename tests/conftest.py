@@ -40,6 +40,18 @@ def _reference_data_for_transactional_tests(request):
     sync_role_permissions()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_figure_cache():
+    """Cached dashboard figures (crm/core/figures.py) live in Redis, which outlives a test's
+    rolled-back transaction and the test database itself: start every test on a version no
+    earlier test or run has used. (Not cache.clear(): the Celery broker may share the db.)"""
+    from django.core.cache import cache
+
+    from crm.core.figures import VERSION_KEY
+
+    cache.set(VERSION_KEY, int.from_bytes(os.urandom(6), "big"), timeout=None)
+
+
 @pytest.fixture
 def make_user(db):
     def make(*roles: str, **kwargs):

@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "crm.core"
     label = "core"
     verbose_name = _("Platform")
+
+    def ready(self) -> None:
+        from .figures import connect_signals
+
+        connect_signals()

@@ -1,21 +1,53 @@
 """Small helpers every app's views share: pagination that keeps the filters, and turning a
 service's refusal into form errors or a message."""
 
+import contextlib
+
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 
 from .exceptions import ConflictError
+from .pagination import InvalidCursor, InvalidPage, ListPage, paginate_queryset
 
 PAGE_SIZE = 25
 
 
-def paginate(request, queryset, *, per_page: int = PAGE_SIZE):
-    paginator = Paginator(queryset, per_page)
-    page = paginator.get_page(request.GET.get("page"))
+def paginate(request, queryset, *, per_page: int = PAGE_SIZE) -> tuple[ListPage, str]:
+    """The requested page of `queryset` (crm.core.pagination: keyset cursors for next/previous,
+    ?page=N for the first pages, an estimated total on long lists), and the list's filters as
+    a query string. A link that no longer fits the list (an edited cursor, a page past the end)
+    shows the first or the last page rather than an error: it came from a bookmark or a hand."""
     params = request.GET.copy()
     params.pop("page", None)
-    return page, params.urlencode()
+    params.pop("cursor", None)
+    querystring = params.urlencode()
+    cursor_invalid = False
+    try:
+        page = paginate_queryset(queryset, request.GET, per_page=per_page)
+    except InvalidCursor:
+        cursor_invalid = True
+        page = paginate_queryset(queryset, {}, per_page=per_page)
+    except InvalidPage:
+        page = paginate_queryset(queryset, {}, per_page=per_page)
+        last = page.num_pages
+        if request.GET.get("page", "").isdigit() and last > 1:
+            # An estimated total may overshoot the end: then stay on the first page.
+            with contextlib.suppress(InvalidPage):
+                page = paginate_queryset(queryset, {"page": last}, per_page=per_page)
+    page.cursor_invalid = cursor_invalid
+
+    def link(extra: dict | None) -> str | None:
+        if extra is None:
+            return None
+        query = params.copy()
+        query.update(extra)
+        return query.urlencode()
+
+    page.next_query = link(page.next_params)
+    page.previous_query = link(page.previous_params)
+    page.numbered_links = [(number, link({} if number == 1 else {"page": number}))
+                           for number in page.numbered_pages()]
+    return page, querystring
 
 
 def add_service_error(form, error: Exception) -> None:

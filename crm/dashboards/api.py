@@ -192,7 +192,9 @@ class ChainChildSerializer(serializers.Serializer):
     negotiating = serializers.IntegerField()
     signed = serializers.IntegerField()
     landed = serializers.IntegerField()
-    leaders = serializers.ListField(child=serializers.CharField())
+    leaders = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The first 10 chain leaders by name")
+    leader_count = serializers.IntegerField(help_text="All chain leaders among the targeted")
     weak = serializers.BooleanField(help_text="补链: nothing signed on this link")
     list_url = serializers.CharField(allow_null=True)
 
@@ -221,7 +223,8 @@ def _node(figures, *, children: bool) -> dict:
     payload = {"code": figures.node.code, "name": figures.node.name,
                "position": figures.node.position, "targeted": figures.targeted,
                "negotiating": figures.negotiating, "signed": figures.signed,
-               "landed": figures.landed, "leaders": figures.leaders, "weak": figures.is_weak,
+               "landed": figures.landed, "leaders": figures.leaders,
+               "leader_count": figures.leader_count, "weak": figures.is_weak,
                "list_url": figures.url}
     if children:
         payload["children"] = [_node(child, children=False) for child in figures.children]

@@ -3,6 +3,7 @@ or breakdown, written through crm.core.exports (formula neutralisation included)
 in 万元 as numbers, rates in % with one decimal; a rate with nothing to divide by is "—"."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from leads.models import Stage
 
@@ -106,12 +107,20 @@ def cohort_sheet(cohorts):
          for c in cohorts])
 
 
+def _leader_names(node) -> str:
+    names = "、".join(node.leaders)
+    if node.more_leaders:
+        names += " " + ngettext("and %(count)s more", "and %(count)s more",
+                                node.more_leaders) % {"count": node.more_leaders}
+    return names
+
+
 def chain_sheet(nodes):
     rows = []
     for top in nodes:
         for node, parent in [(top, ""), *[(child, top.node.name) for child in top.children]]:
             rows.append((node.node.name, parent, node.targeted, node.negotiating, node.signed,
-                         node.landed, "、".join(node.leaders),
+                         node.landed, _leader_names(node),
                          _("Yes") if node.is_weak else ""))
     return (_("Chain map"),
             [_("Chain node"), _("Part of"), _("Companies targeted"), _("Negotiating"),

@@ -6,7 +6,7 @@ the number of projects, units or applications."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.figures import FigureList, cached_figures
 from funds import selectors as funds_selectors
 from funds.models import WAITING_STATES
 from leads import reports
@@ -233,6 +234,7 @@ class LeaderDashboard:
     occupancy: Occupancy
     funds: FundBudget
     stages: list = field(default_factory=list)
+    computed_at: datetime | None = None  # set when cached (crm/core/figures.py)
 
     @property
     def signed_arrival_rate(self):
@@ -241,7 +243,15 @@ class LeaderDashboard:
 
 
 def leader_dashboard(*, user, filters: DashboardFilters, today: date) -> LeaderDashboard:
+    """Cached until anything it counts changes (crm/core/figures.py)."""
+    return cached_figures(
+        "leader", user=user, params={**filters.params(), "today": today},
+        compute=lambda: _leader_dashboard(user=user, filters=filters, today=today))
+
+
+def _leader_dashboard(*, user, filters: DashboardFilters, today: date) -> LeaderDashboard:
     stages = list(Stage.objects.all())
+    nodes = reports.chain_nodes()
     scope, period = reports.ProjectScope(user=user, params=filters.scope), filters.period
     # Space is reported on the period's last day, or today while the period runs. The
     # rentable area behind the carrier targets does not depend on the day.
@@ -253,12 +263,12 @@ def leader_dashboard(*, user, filters: DashboardFilters, today: date) -> LeaderD
                                          stages=stages),
         by_stage=reports.pipeline_by_stage(scope=scope, stages=stages),
         funnel=reports.funnel(scope=scope, period=period, stages=stages),
-        signed=reports.signed_breakdowns(scope=scope, period=period),
+        signed=reports.signed_breakdowns(scope=scope, period=period, nodes=nodes),
         cohorts=reports.cohorts(scope=scope, stages=stages, until_year=period.end.year),
         durations=reports.median_days_by_stage(scope=scope, period=period, stages=stages),
         lost_reasons=reports.lost_reasons(scope=scope),
         flagged=reports.flagged_projects(scope=scope, today=today, stages=stages),
-        chain=reports.chain_map(scope=scope, stages=stages),
+        chain=reports.chain_map(scope=scope, stages=stages, nodes=nodes),
         targets=target_progress(user=user, today=today, occupancy_rows=all_parks),
         occupancy=occupancy(user=user, on=on, park=filters.park, rows=all_parks),
         funds=fund_budget(user=user, period=period),
@@ -304,7 +314,13 @@ class StaffDashboard:
 
 
 def staff_dashboard(*, user, today: date) -> StaffDashboard:
-    """An investment officer's own projects (the list's `owner=<me>`)."""
+    """An investment officer's own projects (the list's `owner=<me>`); cached until anything
+    it counts changes (crm/core/figures.py)."""
+    return cached_figures("staff", user=user, params={"today": today},
+                          compute=lambda: _staff_dashboard(user=user, today=today))
+
+
+def _staff_dashboard(*, user, today: date) -> StaffDashboard:
     stages = list(Stage.objects.all())
     scope = reports.ProjectScope(user=user, params={"owner": user.pk})
     year = Period.year(today.year)
@@ -373,4 +389,7 @@ def review_queue(*, user, limit: int = 10) -> ReviewQueue:
 def chain_map(*, user, filters: DashboardFilters) -> list:
     """The chain map is a picture of the chain now: narrowed by industry and owner, not by
     the period."""
-    return reports.chain_map(scope=reports.ProjectScope(user=user, params=filters.scope))
+    return cached_figures(
+        "chain", user=user, params=filters.scope,
+        compute=lambda: FigureList(reports.chain_map(
+            scope=reports.ProjectScope(user=user, params=filters.scope))))

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from crm.core.demo import DEMO_PASSWORD, SeedContext, seeders
+from crm.core.figures import figures_changed
 
 
 class Command(BaseCommand):
@@ -24,6 +25,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 seeder.func(context)
             self.stdout.write(f"  seeded {seeder.name}")
+        # The volume seeders write by COPY, which no model signal sees.
+        figures_changed()
         self.stdout.write(
             self.style.SUCCESS(f"Demo world ready. Password for every demo login: {DEMO_PASSWORD}")
         )
