@@ -2,24 +2,39 @@
 
 1. reminders_scan() asks every active rule's evaluator what is due and inserts one Reminder
    per (rule, record, due date, recipient), ignoring rows that already exist: scanning twice
-   creates nothing new. The Reminder row is the in-app inbox item.
-2. reminders_fan_out() creates one Delivery per reminder and channel the recipient chose
-   (unique per reminder and channel), then enqueues them (on commit) in office hours.
-3. delivery_send() claims a delivery with a conditional UPDATE (pending → sending, or a stale
-   "sending" whose worker died), sends, and marks it sent. A duplicate or redelivered task finds
-   nothing to claim and sends nothing. A transient failure puts it back to pending for a bounded
-   number of attempts, then it stays failed until an administrator retries it.
+   creates nothing new. The Reminder row is the in-app inbox item. Its deliveries are created
+   in the same transaction.
+2. Deliveries: one per reminder and channel the recipient chose (unique per reminder and
+   channel), enqueued on commit in office hours, in batches of DELIVERY_BATCH_SIZE: one task
+   per batch, not per delivery. reminders_fan_out() does this for reminders that have none yet
+   (a scan that lost a race to another, or a reminder created elsewhere).
+3. deliveries_send() claims a batch in one short transaction (pending → sending, or a stale
+   "sending" whose worker died; rows another worker holds are skipped, not waited for), sends
+   the e-mails over one mail connection, and marks what went out "sent" with one UPDATE. A
+   duplicate or redelivered task finds nothing to claim and sends nothing. A transient failure
+   puts that delivery alone back to pending and retries it after a backoff, for a bounded
+   number of attempts; then it stays failed until an administrator retries it. The others are
+   unaffected.
 4. deliveries_sweep() re-enqueues what is pending (a broker outage after commit, a reminder
    created outside office hours) or stuck in "sending" past the claim timeout.
+
+At least once, not exactly once: a worker that dies after handing a message to the mail server
+and before marking it sent leaves it "sending"; the sweep sends it again after
+REMINDERS_CLAIM_TIMEOUT with the same Message-ID, which mail systems treat as one message. A
+batch marks what it sent at least every SENT_FLUSH_SECONDS, so such a crash repeats at most
+that much sending, not a whole batch.
 """
 
 import logging
-from datetime import date, datetime, time, timedelta
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from . import channels, registry
@@ -27,9 +42,17 @@ from .models import Channel, Delivery, Preference, Reminder, ReminderRule
 
 logger = logging.getLogger(__name__)
 
-SCAN_BATCH_SIZE = 500
+SCAN_BATCH_SIZE = 2000  # rows per insert and per transaction: fewer commits, bounded memory
 SWEEP_BATCH_SIZE = 1000
 MAX_ATTEMPTS = 5  # then the delivery stays "failed" until an administrator retries it
+# Deliveries per task. Large enough that the per-task cost (a broker round trip, five queries,
+# one SMTP handshake) is small beside the messages' own (about 0.3 ms each with the in-memory
+# backend in bench/reminders_bench.py: 60 ms a batch). Small enough that a batch on a slow mail
+# server (~50 ms a message: 10 s) stays far inside REMINDERS_CLAIM_TIMEOUT.
+DELIVERY_BATCH_SIZE = 200
+# How long a batch may send before marking what it sent: bounds what a killed worker's batch
+# sends twice (see the module docstring) without a query per message on a fast mail server.
+SENT_FLUSH_SECONDS = 1.0
 
 
 def in_office_hours(moment: datetime | None = None) -> bool:
@@ -40,7 +63,7 @@ def in_office_hours(moment: datetime | None = None) -> bool:
     start, end = settings.REMINDERS_OFFICE_HOURS
     if settings.REMINDERS_WEEKDAYS_ONLY and moment.weekday() >= 5:
         return False
-    return time.fromisoformat(start) <= moment.time() < time.fromisoformat(end)
+    return clock_time.fromisoformat(start) <= moment.time() < clock_time.fromisoformat(end)
 
 
 def add_working_days(day: date, days: int) -> date:
@@ -52,19 +75,49 @@ def add_working_days(day: date, days: int) -> date:
     return day
 
 
-def _insert(rule: ReminderRule, batch: list) -> int:
+def _insert(rule: ReminderRule, batch: list) -> tuple[int, int]:
+    """Insert the batch's new reminders with their deliveries, in one transaction; returns how
+    many reminders and deliveries were created. The lookup of existing keys (on the natural
+    key's index) keeps a daily re-scan from writing anything. New reminders are inserted as
+    fanned out, with their deliveries beside them: each row is written once, not inserted and
+    then updated (an update rewrites all of the reminder's indexes)."""
     if not batch:
-        return 0
-    before = Reminder.objects.filter(rule=rule).count()
-    Reminder.objects.bulk_create(batch, ignore_conflicts=True, batch_size=SCAN_BATCH_SIZE)
+        return 0, 0
+    existing = set(Reminder.objects.filter(
+        rule=rule, content_type_id__in={r.content_type_id for r in batch},
+        object_id__in={r.object_id for r in batch},
+    ).values_list("content_type_id", "object_id", "due_on", "recipient_id"))
+    new = []
+    for reminder in batch:
+        key = (reminder.content_type_id, reminder.object_id, reminder.due_on,
+               reminder.recipient_id)
+        if key not in existing:
+            existing.add(key)  # an evaluator may yield one record twice
+            new.append(reminder)
     batch.clear()
-    return Reminder.objects.filter(rule=rule).count() - before
+    if not new:
+        return 0, 0
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                for reminder in new:
+                    reminder.fanned_out = True
+                Reminder.objects.bulk_create(new, batch_size=SCAN_BATCH_SIZE)
+        except IntegrityError:
+            # A scan running beside this one inserted some of them first: the unique constraint
+            # decides which rows exist, and reminders_fan_out() gives them their deliveries.
+            # (The count may then include the other scan's rows; the rows are right.)
+            for reminder in new:
+                reminder.pk, reminder.fanned_out = None, False
+            Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=SCAN_BATCH_SIZE)
+            return len(new), 0
+        return len(new), _deliveries_create([(r.pk, r.recipient_id) for r in new], fresh=True)
 
 
 def reminders_scan(*, today: date | None = None, rules=None) -> int:
-    """Create the reminders that are due; returns how many are new."""
+    """Create the reminders that are due, and their deliveries; returns how many are new."""
     today = today or timezone.localdate()
-    created = 0
+    created = created_deliveries = 0
     rules = rules or ReminderRule.objects.filter(is_active=True)
     # Digests summarise the other reminders, so they run last.
     for rule in sorted(rules, key=lambda r: (r.kind.startswith("digest."), r.kind, r.pk)):
@@ -84,9 +137,12 @@ def reminders_scan(*, today: date | None = None, rules=None) -> int:
                     object_id=due.record.pk, due_on=due.due_on, severity=rule.severity,
                     title=due.title[:200], body=due.body, link=due.link[:300]))
             if len(batch) >= SCAN_BATCH_SIZE:
-                created += _insert(rule, batch)
-        created += _insert(rule, batch)
-    created_deliveries = reminders_fan_out()
+                reminders, deliveries = _insert(rule, batch)
+                created, created_deliveries = created + reminders, created_deliveries + deliveries
+        reminders, deliveries = _insert(rule, batch)
+        created, created_deliveries = created + reminders, created_deliveries + deliveries
+    # Reminders left without deliveries: a race between two scans, or created elsewhere.
+    created_deliveries += reminders_fan_out()
     logger.info("reminder scan: %s new reminders, %s deliveries", created, created_deliveries)
     return created
 
@@ -100,82 +156,208 @@ def _channels_for(preference: Preference | None) -> list[str]:
     return chosen
 
 
+def _deliveries_create(reminders: list[tuple[int, int]], *, fresh: bool = False) -> int:
+    """Create the deliveries of (reminder id, recipient id) pairs, one per channel the recipient
+    chose, inside the caller's transaction, and enqueue them when it commits (in office hours).
+    The few recipients' preferences are read once: a scan of 100,000 reminders has a handful of
+    recipients, not 100,000. `fresh`: the reminders were inserted in this transaction, so none
+    can have a delivery yet and the insert itself returns the new ids."""
+    from django.contrib.auth import get_user_model
+
+    recipient_ids = {recipient_id for _, recipient_id in reminders}
+    active = set(get_user_model().objects.filter(pk__in=recipient_ids, is_active=True)
+                 .values_list("pk", flat=True))
+    preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=active)}
+    channels_of = {user_id: _channels_for(preferences.get(user_id)) for user_id in active}
+    deliveries = [Delivery(reminder_id=reminder_id, channel=channel)
+                  for reminder_id, recipient_id in reminders
+                  for channel in channels_of.get(recipient_id, ())]
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=not fresh,
+                                 batch_size=SCAN_BATCH_SIZE)
+    if deliveries and in_office_hours():
+        if fresh:
+            ids = [delivery.pk for delivery in deliveries]
+        else:  # ignore_conflicts returns no ids
+            ids = list(Delivery.objects.filter(
+                reminder_id__in=[reminder_id for reminder_id, _ in reminders],
+                status=Delivery.Status.PENDING).order_by("pk").values_list("pk", flat=True))
+        transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+    return len(deliveries)
+
+
 def reminders_fan_out(*, batch_size: int = SCAN_BATCH_SIZE) -> int:
     """Create the deliveries of reminders that have none yet, in bounded batches."""
     total = 0
     while True:
         with transaction.atomic():
             reminders = list(
-                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(fanned_out=False)
-                .select_related("recipient__notification_preference")[:batch_size])
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(fanned_out=False).values_list("pk", "recipient_id")[:batch_size])
             if not reminders:
                 return total
-            deliveries = []
-            for reminder in reminders:
-                preference = getattr(reminder.recipient, "notification_preference", None)
-                if not reminder.recipient.is_active:
-                    continue
-                deliveries += [Delivery(reminder=reminder, channel=channel)
-                               for channel in _channels_for(preference)]
-            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-            Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(fanned_out=True)
-            total += len(deliveries)
-            if in_office_hours():
-                ids = list(Delivery.objects.filter(
-                    reminder__in=reminders, status=Delivery.Status.PENDING)
-                    .values_list("pk", flat=True))
-                transaction.on_commit(lambda ids=ids: enqueue_deliveries(ids), robust=True)
+            total += _deliveries_create(reminders)
+            Reminder.objects.filter(pk__in=[pk for pk, _ in reminders]).update(fanned_out=True)
 
 
 def enqueue_deliveries(ids) -> int:
-    """Send delivery tasks to the broker. A broker outage is logged, not raised: the rows stay
-    pending and the sweep enqueues them again once the broker is back."""
-    from .tasks import delivery_send_task
+    """Send delivery tasks to the broker, one per DELIVERY_BATCH_SIZE ids; returns how many
+    deliveries were enqueued. A broker outage is logged, not raised: the rows stay pending and
+    the sweep enqueues them again once the broker is back."""
+    from .tasks import deliveries_send_task
 
+    ids = list(ids)
     sent = 0
-    for pk in ids:
+    for start in range(0, len(ids), DELIVERY_BATCH_SIZE):
+        batch = ids[start:start + DELIVERY_BATCH_SIZE]
         try:
-            delivery_send_task.delay(pk)
-            sent += 1
+            deliveries_send_task.delay(batch)
+            sent += len(batch)
         except Exception:  # noqa: BLE001 (kombu raises several kinds when the broker is away)
-            logger.warning("broker unavailable; delivery %s left for the sweep", pk)
+            logger.warning("broker unavailable; %s deliveries left for the sweep",
+                           len(ids) - start)
             break
     return sent
 
 
-def _claim(delivery_id: int) -> bool:
-    now = timezone.now()
+def _claim(delivery_ids, now: datetime) -> list[Delivery]:
+    """Claim what is claimable among `delivery_ids`, with everything sending needs, in one
+    short transaction committed before anything is sent (so a crash leaves "sending" behind
+    for the sweep). Rows another worker is claiming right now are skipped, not waited for: it
+    will send them. `now` is the claim's token: only this claim may mark the rows afterwards."""
     stale = now - timedelta(seconds=settings.REMINDERS_CLAIM_TIMEOUT)
-    return bool(Delivery.objects.filter(pk=delivery_id).filter(
-        Q(status=Delivery.Status.PENDING)
-        | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
-    ).update(status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1))
+    with transaction.atomic():
+        deliveries = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=delivery_ids)
+            .filter(Q(status=Delivery.Status.PENDING)
+                    | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale))
+            .select_related("reminder")
+            .order_by("pk"))
+        # A batch has a handful of recipients: load each (and its preferences) once, not once
+        # per delivery as a join would.
+        prefetch_related_objects([d.reminder for d in deliveries],
+                                 "recipient__notification_preference")
+        if deliveries:
+            Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+                status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    for delivery in deliveries:
+        delivery.status, delivery.claimed_at = Delivery.Status.SENDING, now
+        delivery.attempts += 1
+    return deliveries
+
+
+@dataclass
+class BatchOutcome:
+    """What deliveries_send() did with each id it was given."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)  # transient failure: send again after backoff
+    released: list[int] = field(default_factory=list)  # not tried (time budget): enqueue again
+    skipped: list[int] = field(default_factory=list)  # not claimable: sent, or someone else's
+    retry_attempts: int = 0  # the most attempts among `retry`, to choose the backoff
+
+    def of(self, delivery_id: int) -> str:
+        for outcome in ("sent", "failed", "retry", "released"):
+            if delivery_id in getattr(self, outcome):
+                return outcome
+        return "skipped"
+
+
+def _mine(ids, now: datetime):
+    return Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, claimed_at=now)
+
+
+def deliveries_send(*, delivery_ids) -> BatchOutcome:
+    """Send a batch of deliveries, each at most once per claim (see the module docstring).
+
+    Queries do not grow with the batch: four to claim and load (deliveries with their
+    reminders, then the few recipients and their preferences, then the claim), one to mark the
+    sent ones (more only past SENT_FLUSH_SECONDS or on failures). The batch stops taking new
+    messages after half of REMINDERS_CLAIM_TIMEOUT and releases the rest, so its claim never
+    goes stale (and is re-claimed by another worker) while it is still sending; one message's
+    own timeout (EMAIL_TIMEOUT, WEBHOOK_TIMEOUT_SECONDS) must fit in the other half."""
+    now = timezone.now()
+    outcome = BatchOutcome()
+    deliveries = _claim(delivery_ids, now)
+    claimed = {d.pk for d in deliveries}
+    outcome.skipped = [pk for pk in delivery_ids if pk not in claimed]
+    if not deliveries:
+        return outcome
+    started = last_flush = time.monotonic()
+    budget = settings.REMINDERS_CLAIM_TIMEOUT / 2
+    unflushed: list[int] = []
+    errors: dict[int, tuple[str, bool]] = {}  # id → (error, final)
+    email_connection = None
+    email_error: channels.TransientDeliveryError | None = None
+    try:
+        for index, delivery in enumerate(deliveries):
+            if index and time.monotonic() - started > budget:
+                outcome.released = [d.pk for d in deliveries[index:]]
+                break
+            try:
+                if delivery.channel == Channel.EMAIL and email_connection is None:
+                    if email_error is not None:
+                        raise email_error  # the server was unreachable a moment ago
+                    try:
+                        email_connection = channels.email_connection()
+                    except channels.TransientDeliveryError as error:
+                        email_error = error
+                        raise
+                channels.SENDERS[delivery.channel](
+                    delivery=delivery, reminder=delivery.reminder,
+                    user=delivery.reminder.recipient, connection=email_connection)
+            except channels.PermanentDeliveryError as error:
+                errors[delivery.pk] = (str(error)[:2000], True)
+                outcome.failed.append(delivery.pk)
+                continue
+            except Exception as error:  # noqa: BLE001
+                # Transient by default, including the unforeseen (a header the mail library
+                # rejects): one bad message must not hold up the rest of its batch, and
+                # MAX_ATTEMPTS still ends its retries.
+                if not isinstance(error, channels.TransientDeliveryError):
+                    logger.exception("delivery %s: unexpected error", delivery.pk)
+                final = delivery.attempts >= MAX_ATTEMPTS
+                errors[delivery.pk] = (str(error)[:2000], final)
+                (outcome.failed if final else outcome.retry).append(delivery.pk)
+                if not final:
+                    outcome.retry_attempts = max(outcome.retry_attempts, delivery.attempts)
+                if delivery.channel == Channel.EMAIL and email_connection is not None:
+                    # The session may be broken: the next message opens a fresh one.
+                    channels.close_quietly(email_connection)
+                    email_connection = None
+                continue
+            unflushed.append(delivery.pk)
+            if time.monotonic() - last_flush > SENT_FLUSH_SECONDS:
+                _mark_sent(unflushed, now, outcome)
+                last_flush = time.monotonic()
+    finally:
+        # Also on the way out of an unexpected error (the database gone): what went out is
+        # recorded as sent if it can be; the rest stays "sending" for the sweep.
+        try:
+            _mark_sent(unflushed, now, outcome)
+        finally:
+            channels.close_quietly(email_connection)
+    for pk, (error, final) in errors.items():
+        _mine([pk], now).update(
+            status=Delivery.Status.FAILED if final else Delivery.Status.PENDING, last_error=error)
+    if outcome.released:
+        _mine(outcome.released, now).update(
+            status=Delivery.Status.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+    return outcome
+
+
+def _mark_sent(ids: list[int], now: datetime, outcome: BatchOutcome) -> None:
+    if ids:
+        _mine(ids, now).update(status=Delivery.Status.SENT, sent_at=timezone.now(),
+                               last_error="")
+        outcome.sent += ids
+        ids.clear()
 
 
 def delivery_send(*, delivery_id: int) -> str:
     """Send one delivery at most once. Returns "sent", "skipped", "retry" or "failed"."""
-    if not _claim(delivery_id):
-        return "skipped"
-    delivery = Delivery.objects.select_related(
-        "reminder", "reminder__recipient", "reminder__recipient__notification_preference",
-    ).get(pk=delivery_id)
-    sender = channels.SENDERS[delivery.channel]
-    try:
-        sender(delivery=delivery, reminder=delivery.reminder, user=delivery.reminder.recipient)
-    except channels.TransientDeliveryError as error:
-        final = delivery.attempts >= MAX_ATTEMPTS
-        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.FAILED if final else Delivery.Status.PENDING,
-            last_error=str(error)[:2000])
-        return "failed" if final else "retry"
-    except channels.PermanentDeliveryError as error:
-        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.FAILED, last_error=str(error)[:2000])
-        return "failed"
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
-    return "sent"
+    return deliveries_send(delivery_ids=[delivery_id]).of(delivery_id)
 
 
 def deliveries_sweep(*, batch_size: int = SWEEP_BATCH_SIZE) -> int:

@@ -14,13 +14,33 @@ def deliveries_sweep_task() -> int:
     return services.deliveries_sweep()
 
 
+def _backoff(retries_so_far: int) -> int:
+    backoff = settings.REMINDERS_RETRY_BACKOFF
+    return backoff[min(retries_so_far, len(backoff) - 1)]
+
+
+@shared_task(bind=True, name="notifications.deliveries_send_task", max_retries=None)
+def deliveries_send_task(self, delivery_ids: list[int]) -> dict:
+    """Send a batch of deliveries. Safe to run any number of times, by any number of workers at
+    once: the service claims the rows first. What failed transiently is retried, without the
+    rest of the batch, after settings.REMINDERS_RETRY_BACKOFF (chosen by the attempts made, and
+    every wait far below the broker's visibility timeout); the service caps the attempts. What
+    the service had no time left for goes back to the queue at once."""
+    outcome = services.deliveries_send(delivery_ids=delivery_ids)
+    if outcome.released:
+        services.enqueue_deliveries(outcome.released)
+    if outcome.retry:
+        raise self.retry(args=[outcome.retry],
+                         countdown=_backoff(outcome.retry_attempts - 1))
+    return {"sent": len(outcome.sent), "failed": len(outcome.failed),
+            "skipped": len(outcome.skipped)}
+
+
 @shared_task(bind=True, name="notifications.delivery_send_task", max_retries=None)
 def delivery_send_task(self, delivery_id: int) -> str:
-    """Send one delivery. Safe to run any number of times: the service claims the row first.
-    Transient failures retry after settings.REMINDERS_RETRY_BACKOFF (bounded, and every wait
-    far below the broker's visibility timeout); the service caps the attempts."""
+    """Send one delivery: the batch task's former self, kept so that tasks already queued under
+    this name when the batch task was introduced are still sent (and for an enqueue of one)."""
     outcome = services.delivery_send(delivery_id=delivery_id)
-    backoff = settings.REMINDERS_RETRY_BACKOFF
     if outcome == "retry":
-        raise self.retry(countdown=backoff[min(self.request.retries, len(backoff) - 1)])
+        raise self.retry(countdown=_backoff(self.request.retries))
     return outcome
