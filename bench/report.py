@@ -126,7 +126,10 @@ def render(results: dict) -> str:
                 "| step | seconds | per second |", "|---|---:|---:|",
                 f"| scan | {_fmt(rem['scan_s'])} | {_fmt(rem['scanned_per_s'])} |",
                 f"| delivery | {_fmt(rem['deliver_s'])} | {_fmt(rem['delivered_per_s'])} |",
-                "", f"Deliveries sent: {_fmt(rem['sent'])}; not sent: {rem['not_sent']}; "
+                f"| end to end | {_fmt(rem.get('end_to_end_s'))} | |",
+                "", f"Worker CPU: {_fmt(rem.get('worker_cpu_s'))} s in all, "
+                f"{_fmt(rem.get('worker_cpu_ms_per_delivery'))} ms per delivery.", "",
+                f"Deliveries sent: {_fmt(rem['sent'])}; not sent: {rem['not_sent']}; "
                 f"sent twice: {rem['duplicates']}. Goal ≥ 2,000/s, none twice: "
                 f"{_verdict(ok)}.", ""]
         if rem.get("note"):

@@ -85,7 +85,7 @@ COHORT_MILESTONES = (Stage.Milestone.LANDED, Stage.Milestone.STARTED, Stage.Mile
 SCENARIOS_NODE = "scenarios"
 # The chain map names this many chain leaders per node and counts the rest ("… and 12 more"):
 # a map is read at a glance, and a long list of names would drown it.
-LEADERS_NAMED = 10
+LEADERS_NAMED = 5
 SPECIALISED_KINDS = (Qualification.Kind.SPECIALISED_SME, Qualification.Kind.LITTLE_GIANT)
 # The size band under the first band of DOMAIN.md, so the bands add up to every signing.
 BELOW_BAND = ("<3", _("Below 300M yuan"), None, SIZE_BANDS[0][2])

@@ -193,7 +193,7 @@ class ChainChildSerializer(serializers.Serializer):
     signed = serializers.IntegerField()
     landed = serializers.IntegerField()
     leaders = serializers.ListField(child=serializers.CharField(),
-                                    help_text="The first 10 chain leaders by name")
+                                    help_text="The first 5 chain leaders by name")
     leader_count = serializers.IntegerField(help_text="All chain leaders among the targeted")
     weak = serializers.BooleanField(help_text="补链: nothing signed on this link")
     list_url = serializers.CharField(allow_null=True)
