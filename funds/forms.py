@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.templatetags.crm_tags import money
+from leads.forms import CompanySelect, ProjectChoiceField
 from leads.models import Company, Project, Stage
 
 from . import workflow
@@ -31,14 +32,10 @@ class ProgrammeChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.window_start:%Y-%m-%d} – {obj.window_end:%Y-%m-%d}）"
 
 
-class ProjectChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.name} · {obj.company.name}"
-
-
 class ApplicationForm(forms.Form):
     programme = ProgrammeChoiceField(label=_("Programme"), queryset=None)
-    company = forms.ModelChoiceField(label=_("Company"), queryset=None)
+    # Search selects: both querysets stay whole for validation; only the choice is rendered.
+    company = forms.ModelChoiceField(label=_("Company"), queryset=None, widget=CompanySelect)
     project = ProjectChoiceField(
         label=_("Investment project"), queryset=None, required=False,
         help_text=_("Optional; it must belong to the company."))

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.accounts.roles import Role
 from crm.core.uploads import validate_upload
+from crm.core.widgets import SearchSelect
 
 from .models import (
     ChainNode,
@@ -28,6 +29,46 @@ AGREEMENT_TYPES = {"pdf", "jpg", "jpeg", "png", "docx"}
 
 def staff_users():
     return User.objects.filter(groups__name=Role.INVESTMENT_STAFF, is_active=True).distinct()
+
+
+# The empty choice of a company or project search select before a search (the lookups in
+# views_lookup.py show the same text).
+COMPANY_SEARCH_HINT = _("Type a name, pinyin initials or a credit code")
+PROJECT_SEARCH_HINT = _("Type a project or company name, or pinyin initials")
+
+
+def project_label(project: Project) -> str:
+    """A project as a choice names its company too: two companies may each have a "二期"."""
+    return f"{project.name}（{project.company.name}）"
+
+
+class CompanySelect(SearchSelect):
+    """The company choice of any form (leads, parks, funds): 100,000 companies cannot be
+    listed in a select (issue 8), so the user searches them as on the company list."""
+
+    lookup_url = "leads:lookup-companies"
+    search_label = _("Search companies")
+    placeholder = _("Search")
+    hint = COMPANY_SEARCH_HINT
+
+
+class ProjectSelect(SearchSelect):
+    """The project choice; the form's company, once chosen, narrows it to that company."""
+
+    lookup_url = "leads:lookup-projects"
+    search_label = _("Search projects")
+    placeholder = _("Search")
+    hint = PROJECT_SEARCH_HINT
+    forward = {"company": "company"}
+
+
+class ProjectChoiceField(forms.ModelChoiceField):
+    """A project choice, searched (select_related("company") in its queryset for the label)."""
+
+    widget = ProjectSelect
+
+    def label_from_instance(self, obj):
+        return project_label(obj)
 
 
 class IndustryChoiceField(forms.ModelChoiceField):
@@ -117,7 +158,8 @@ class ProjectForm(forms.ModelForm):
                   "next_step_on", "contract_start_on", "agreement", "confidential"]
         widgets = {"move_in_on": DATE_INPUT, "next_step_on": DATE_INPUT,
                    "contract_start_on": DATE_INPUT,
-                   "collaborators": forms.SelectMultiple(attrs={"size": 4})}
+                   "collaborators": forms.SelectMultiple(attrs={"size": 4}),
+                   "company": CompanySelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_lookup
 
 app_name = "leads"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("projects/<int:pk>/move/", views.project_move, name="project-move"),
     path("projects/<int:pk>/followups/new/", views.followup_create, name="followup-create"),
     path("import/", include("leads.urls_import")),
+    # The search selects of the company and project choices (crm/core/widgets.py).
+    path("lookup/companies/", views_lookup.company_lookup, name="lookup-companies"),
+    path("lookup/projects/", views_lookup.project_lookup, name="lookup-projects"),
 ]

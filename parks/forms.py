@@ -13,6 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leads import selectors as leads_selectors
+from leads.forms import CompanySelect, ProjectChoiceField
 from leads.models import Company
 
 from .models import Assignment, Unit, UnitUse
@@ -35,11 +36,6 @@ def last_day_field(*, required: bool = True, help_text=None) -> forms.DateField:
 def _check_period(form: forms.Form, start: date | None, last_day: date | None) -> None:
     if start and last_day and last_day < start:
         form.add_error("last_day", _("The last day cannot be before the start."))
-
-
-class ProjectChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.name}（{obj.company.name}）"
 
 
 class OnDateForm(forms.Form):
@@ -66,7 +62,8 @@ class OnDateForm(forms.Form):
 
 class AssignmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Assignment.Kind.choices)
-    company = forms.ModelChoiceField(label=_("Company"), queryset=None)
+    # Search selects: both querysets stay whole for validation; only the choice is rendered.
+    company = forms.ModelChoiceField(label=_("Company"), queryset=None, widget=CompanySelect)
     project = ProjectChoiceField(label=_("Project"), queryset=None, required=False)
     start = forms.DateField(label=_("Start"), widget=DATE_INPUT)
     last_day = last_day_field(required=False, help_text=_("Leave empty only for a sale."))

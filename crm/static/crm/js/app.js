@@ -6,3 +6,49 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Search selects (crm/core/widgets.py): the search box beside a select of too many rows to list.
+// htmx swaps the matches in as the select's options; this shows the box (useless without
+// JavaScript), tells the lookup the current value (kept, so a search never changes the choice
+// silently) and the forwarded fields (a project search narrowed to the chosen company).
+(() => {
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("[data-search-select]").forEach((input) => {
+      input.hidden = false;
+    });
+  });
+  const searchSelectOf = (input) => document.getElementById(input.getAttribute("aria-controls"));
+  const searchSelectForward = (input) => JSON.parse(input.dataset.forward || "{}");
+  document.addEventListener("htmx:configRequest", (event) => {
+    const input = event.detail.elt;
+    if (!input.matches("[data-search-select]")) return;
+    const params = event.detail.parameters;
+    params.q = input.value;
+    params.selected = searchSelectOf(input).value;
+    for (const [param, name] of Object.entries(searchSelectForward(input))) {
+      const field = input.form && input.form.elements.namedItem(name);
+      if (field && field.value) params[param] = field.value;
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLElement) || !input.matches("[data-search-select]")) return;
+    if (event.key === "Enter") {
+      // Search now instead of submitting the form half filled.
+      event.preventDefault();
+      htmx.trigger(input, "refresh");
+    } else if (event.key === "ArrowDown") {
+      event.preventDefault();
+      searchSelectOf(input).focus();
+    }
+  });
+  document.addEventListener("change", (event) => {
+    const changed = event.target;
+    if (!changed.form || !changed.name) return;
+    changed.form.querySelectorAll("[data-search-select]").forEach((input) => {
+      if (Object.values(searchSelectForward(input)).includes(changed.name)) {
+        htmx.trigger(input, "refresh");
+      }
+    });
+  });
+})();
