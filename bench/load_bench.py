@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "load"
 PORT = 8765
 WORKERS = 4  # 2 cores: 2 per core, I/O-bound requests
+# The demo logins the virtual users browse as: leaders, investment staff, a park manager.
+# (Not imported from locustfile.py: importing locust monkey-patches threading with gevent,
+# which breaks Django's database connections in this process.)
+USERS = ["sun.jianguo", "zhang.wei", "li.na", "liu.yang", "wang.jing"]
 
 
 def _wait(url: str, seconds: float = 30) -> None:
@@ -47,8 +51,6 @@ def _sessions(usernames: list[str]) -> str:
 def run(*, users: int, seconds: int, env: dict) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     host = f"http://127.0.0.1:{PORT}"
-    from locustfile import USERS
-
     sessions = _sessions(USERS)
     server_env = {**env, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     errors = open(OUT / "gunicorn.err", "w")  # noqa: SIM115 (lives as long as the server)

@@ -146,22 +146,30 @@ def main() -> None:
         results["seed_seconds"] = round(seed(args.scale, env), 1)
     results["machine"] = machine()
 
+    def keep() -> None:
+        """Write what is measured so far: a later section failing loses nothing."""
+        latest.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+
+    keep()
     if "reads" in sections:
         import readpaths
 
         log("read paths")
         results["reads"] = readpaths.run(iterations=args.iterations)
         results["row_counts"] = readpaths.row_counts()
+        keep()
     if "imports" in sections:
         import imports_bench
 
         log(f"imports of {args.import_rows} rows")
         results["imports"] = imports_bench.run(rows=args.import_rows, env=env)
+        keep()
     if "reminders" in sections:
         import reminders_bench
 
         log(f"reminders: {args.reminders}")
         results["reminders"] = reminders_bench.run(count=args.reminders, env=env)
+        keep()
     if "load" in sections:
         import load_bench
 
