@@ -24,7 +24,7 @@ def _fmt(value, suffix=""):
 
 
 def _verdict(ok):
-    return "met" if ok else ("**missed**" if ok is False else "not measured")
+    return "met" if ok else ("**missed**" if ok is False else "—")
 
 
 def read_goal(row):
