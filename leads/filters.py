@@ -1,6 +1,5 @@
 """FilterSets shared by the HTML lists, the exports and the API lists."""
 
-import re
 from datetime import datetime, time, timedelta
 
 import django_filters
@@ -77,19 +76,7 @@ class CompanyFilter(django_filters.FilterSet):
         fields = ["q", "industry", "chain_node", "source_region", "qualification"]
 
     def filter_q(self, queryset, name, value):
-        """Name contains, pinyin initials start with, or the USCC is, the text.
-
-        Chinese has no case, so it is matched with a plain LIKE: the UPPER(name) of icontains
-        made every scanned row cost 3.5× more (a two-character word has no trigram and must be
-        scanned). Text with case is matched case-insensitively by regex. Both use the trigram
-        index company_name_trgm from three characters up (migration 0005)."""
-        text = (value or "").strip()
-        if not text:
-            return queryset
-        contains = (Q(name__contains=text) if text.upper() == text.lower()
-                    else Q(name__iregex=re.escape(text)))
-        return queryset.filter(contains | Q(name_initials__startswith=text.lower())
-                               | Q(uscc=text.upper()))
+        return queryset.search(value)
 
     def filter_industry(self, queryset, name, value: str):
         return queryset.filter(_industry_q("", value))
