@@ -166,10 +166,9 @@ class ProjectFilter(django_filters.FilterSet):
         return queryset.filter(_industry_q("company__", value))
 
     def filter_chain_node(self, queryset, name, value: str):
-        companies = Company.objects.filter(
-            Q(chain_links__node=value) | Q(chain_links__node__parent=value)
-        ).values("pk")
-        return queryset.filter(company__in=companies)
+        from .reports import on_chain_node_q
+
+        return queryset.filter(on_chain_node_q(value))
 
     def filter_entered_from(self, queryset, name, value):
         # Project.entered_at is the creation event's time (leads/reports.py: entered_q).

@@ -538,12 +538,22 @@ def _by_industry(signed, *, params: dict, base: dict) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.amount_wan, -r.count, r.key))
 
 
-def _companies_under(node) -> Q:
-    """Rows whose company sits on the node or on one of its children (ProjectFilter's
-    chain_node rule), as `company IN (...)`: PostgreSQL hashes the subquery once, where a
-    correlated EXISTS would run once per row."""
+def on_chain_node_q(node) -> Q:
+    """Projects whose company sits on the node or on one of its children: the list's
+    chain_node filter and every figure by chain node use this one rule. As `company IN (...)`,
+    PostgreSQL hashes the subquery once where a correlated EXISTS would run once per row."""
     return Q(company__in=CompanyChainLink.objects.filter(Q(node=node) | Q(node__parent=node))
              .values("company_id"))
+
+
+def _node_companies_sql() -> str:
+    """SQL for the distinct (node_id, company_id) pairs of the same rule, seen from the node:
+    a link counts for its node and for the node's parent (UNION, so a company on a child and
+    on its parent counts once)."""
+    links, nodes = CompanyChainLink._meta.db_table, ChainNode._meta.db_table
+    return (f"SELECT l.node_id AS node_id, l.company_id AS company_id FROM {links} l UNION "
+            f"SELECT n.parent_id, l.company_id FROM {links} l JOIN {nodes} n "
+            "ON n.id = l.node_id WHERE n.parent_id IS NOT NULL")
 
 
 def chain_nodes() -> list[ChainNode]:
@@ -554,25 +564,22 @@ def chain_nodes() -> list[ChainNode]:
 def _by_chain_node(signed, *, base: dict, nodes=None) -> list[Row]:
     """By top-level chain node, children rolled up. A company on two nodes counts under both,
     so the rows may add up to more than the total (the list's chain_node filter agrees).
-    One grouped query: the signed projects joined to the distinct (top-level node, company)
-    pairs, so a project counts once per top-level node however many of its children the
-    company sits on."""
+    One grouped query: the signed projects joined to the distinct (node, company) pairs of
+    on_chain_node_q's rule, so a project counts once per top-level node however many of its
+    children the company sits on."""
     nodes = [n for n in (chain_nodes() if nodes is None else nodes) if n.parent_id is None]
     if not nodes:
         return []
     projects_sql, projects_params = (signed.order_by()
                                      .values("company_id", "agreed_investment_wan")
                                      .query.sql_with_params())
-    link_table, node_table = CompanyChainLink._meta.db_table, ChainNode._meta.db_table
     sql = (
-        f"WITH signed AS ({projects_sql}), "
-        f"covered AS (SELECT DISTINCT COALESCE(n.parent_id, n.id) AS top, l.company_id "
-        f"FROM {link_table} l JOIN {node_table} n ON n.id = l.node_id) "
-        "SELECT covered.top, COUNT(*), SUM(signed.agreed_investment_wan) FROM signed "
-        "JOIN covered ON covered.company_id = signed.company_id GROUP BY covered.top")
+        f"WITH signed AS ({projects_sql}), covered AS ({_node_companies_sql()}) "
+        "SELECT covered.node_id, COUNT(*), SUM(signed.agreed_investment_wan) FROM signed "
+        "JOIN covered ON covered.company_id = signed.company_id GROUP BY covered.node_id")
     with connections[signed.db].cursor() as cursor:
         cursor.execute(sql, projects_params)
-        figures = {top: (count, amount) for top, count, amount in cursor.fetchall()}
+        figures = {node: (count, amount) for node, count, amount in cursor.fetchall()}
     rows = []
     for node in nodes:
         count, amount = figures.get(node.pk, (0, None))
@@ -768,12 +775,8 @@ def chain_map(*, scope: ProjectScope, stages=None, nodes=None) -> list[ChainNode
                        output_field=IntegerField()))
         for name, condition in conditions.items()})
     flags_sql, flags_params = per_company.query.sql_with_params()
-    link_table, node_table = CompanyChainLink._meta.db_table, ChainNode._meta.db_table
     sql = (
-        f"WITH flags AS ({flags_sql}), "
-        f"covered AS (SELECT l.node_id AS node_id, l.company_id AS company_id "
-        f"FROM {link_table} l UNION SELECT n.parent_id, l.company_id FROM {link_table} l "
-        f"JOIN {node_table} n ON n.id = l.node_id WHERE n.parent_id IS NOT NULL) "
+        f"WITH flags AS ({flags_sql}), covered AS ({_node_companies_sql()}) "
         "SELECT covered.node_id, COUNT(*), SUM(flags.negotiating), SUM(flags.signed), "
         "SUM(flags.landed) FROM covered JOIN flags ON flags.company_id = covered.company_id "
         "GROUP BY covered.node_id")
@@ -840,7 +843,7 @@ def plan_figures(*, user, periods: list[Period]) -> dict[Period, PlanFigures]:
     leader = Q(company__in=CompanyChainLink.objects.filter(role=ChainRole.LEADER)
                .values("company_id"))
     scenarios = ChainNode.objects.filter(code=SCENARIOS_NODE).first()
-    scenario = _companies_under(scenarios) if scenarios else Q(pk__in=[])
+    scenario = on_chain_node_q(scenarios) if scenarios else Q(pk__in=[])
     signed_in_any = reduce(or_, (signed_q(period) for period in periods))
     if companies.query.where:  # today every role sees every company; the rule still rules
         signed_in_any &= Q(company__in=companies.values("pk"))
