@@ -340,23 +340,4 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Periodic work, declared in code (ARCHITECTURE.md). Apps add theirs in their own modules.
-CELERY_BEAT_SCHEDULE = {
-    "clear-expired-sessions": {
-        "task": "crm.core.clear_expired_sessions_task",
-        "schedule": 60 * 60 * 6,
-    },
-    "scan-reminders": {
-        "task": "notifications.reminders_scan_task",
-        "schedule": REMINDERS_SCAN_INTERVAL,
-    },
-    "sweep-deliveries": {
-        "task": "notifications.deliveries_sweep_task",
-        "schedule": REMINDERS_SWEEP_INTERVAL,
-    },
-    "expire-reservations": {
-        "task": "parks.reservations_expire_task",
-        "schedule": 60 * 60,  # hourly: a hold that ran out yesterday is freed before office hours
-    },
-}
-
+# Periodic work is declared by the app that owns it (crm/core/schedule.py: every()).

@@ -3,18 +3,16 @@ services (writes) as the pages; refusals come back as 400 (bad field), 403, 404 
 reach) or 409 (duplicate, refused move) through crm.core.api.exception_handler."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from crm.accounts.models import User
 
-from . import permissions, services
+from . import selectors, services
 from .filters import CompanyFilter, ProjectFilter
 from .models import (
     ChainNode,
@@ -27,6 +25,7 @@ from .models import (
     LostReason,
     Project,
     Stage,
+    project_holders,
 )
 from .uscc import normalize_uscc, validate_uscc
 
@@ -94,27 +93,16 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     filterset_class = CompanyFilter
 
     def get_queryset(self):
-        return (Company.objects.visible_to(self.request.user).select_related("industry")
-                .prefetch_related(Prefetch("chain_links",
-                                           queryset=CompanyChainLink.objects.select_related("node")))
-                .order_by("name", "pk"))
-
-    def perform_create(self, serializer):
-        if not permissions.can_create_company(self.request.user):
-            raise PermissionDenied
-        serializer.save()
-
-    def perform_update(self, serializer):
-        if not permissions.can_edit_company(self.request.user, serializer.instance):
-            raise PermissionDenied
-        serializer.save()
+        return selectors.company_queryset(user=self.request.user)
 
 
 # --- Projects -----------------------------------------------------------------------------------
 class ProjectSerializer(serializers.ModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
-    collaborators = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True,
+    # Choices are the people who may hold projects; the service checks it again (and decides
+    # who may change the team: the owner, a leader or an administrator).
+    owner = serializers.PrimaryKeyRelatedField(queryset=project_holders(), required=False)
+    collaborators = serializers.PrimaryKeyRelatedField(queryset=project_holders(), many=True,
                                                        required=False)
     stage = serializers.SlugRelatedField(
         slug_field="code", required=False,
@@ -161,8 +149,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         collaborators = validated_data.pop("collaborators", None)
+        owner = validated_data.pop("owner", None)
         return services.project_update(project=instance, by=self.context["request"].user,
-                                       collaborators=collaborators, **validated_data)
+                                       owner=owner, collaborators=collaborators,
+                                       **validated_data)
 
 
 class MoveSerializer(serializers.Serializer):
@@ -183,27 +173,14 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     filterset_class = ProjectFilter
 
     def get_queryset(self):
-        return (Project.objects.visible_to(self.request.user)
-                .select_related("company", "stage", "owner")
-                .prefetch_related("collaborators").order_by("-updated_at", "-pk"))
-
-    def perform_create(self, serializer):
-        if not permissions.can_create_project(self.request.user):
-            raise PermissionDenied
-        serializer.save()
-
-    def perform_update(self, serializer):
-        if not permissions.can_edit_project(self.request.user, serializer.instance):
-            raise PermissionDenied
-        serializer.save()
+        return selectors.project_queryset(user=self.request.user).prefetch_related(
+            "collaborators")
 
     @extend_schema(request=MoveSerializer, responses={200: ProjectSerializer})
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move the project to another stage; a refused move is a 409 with the reason."""
         project = self.get_object()
-        if not permissions.can_move_project(request.user, project):
-            raise PermissionDenied
         move = MoveSerializer(data=request.data)
         move.is_valid(raise_exception=True)
         data = move.validated_data
@@ -245,11 +222,9 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return fields
 
     def create(self, validated_data):
-        user = self.context["request"].user
         project = validated_data.pop("project")
-        if not permissions.can_log_followup(user, project):
-            raise PermissionDenied
-        return services.followup_create(project=project, by=user, **validated_data)
+        return services.followup_create(project=project, by=self.context["request"].user,
+                                        **validated_data)
 
 
 class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -258,8 +233,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     filterset_fields = ["project", "kind"]
 
     def get_queryset(self):
-        return (FollowUp.objects.visible_to(self.request.user)
-                .prefetch_related("our_participants", "issues").order_by("-date", "-pk"))
+        return selectors.followup_queryset(user=self.request.user)
 
 
 class StageSerializer(serializers.ModelSerializer):

@@ -8,9 +8,12 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.accounts.roles import Role, grant
+        from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
 
         from . import demo, reminders, signals  # noqa: F401  (demo seeder, rule kinds, signals)
+
+        track("leads")  # its writes invalidate the figures that read it
 
         section = _("Investment")
         everyone = None

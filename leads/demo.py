@@ -67,8 +67,9 @@ def seed_leads(ctx: SeedContext) -> None:
                 continue
             target = stages[mix_codes[(index * 7 + copy * 3) % len(mix_codes)]]
             registered = target.requires_uscc or (row["region"] and ctx.rng.random() < 0.6)
+            owner = _owner(ctx, row, staff_by_city, all_staff, copy + index)
             company = services.company_create(
-                by=None, name=name,
+                by=owner, name=name,
                 uscc=_uscc(ctx, row["region"]) if registered else None,
                 industry=divisions.get(row["industry_division"]),
                 registered_capital_wan=Decimal(row["registered_capital_wan"]),
@@ -81,12 +82,11 @@ def seed_leads(ctx: SeedContext) -> None:
             for kind in row["qualifications"]:
                 issued = today - timedelta(days=ctx.rng.randint(60, 900))
                 services.qualification_add(
-                    company=company, kind=kind, level=Qualification.Level.PROVINCIAL,
+                    company=company, by=owner, kind=kind, level=Qualification.Level.PROVINCIAL,
                     certificate_no=f"GR{issued.year}{ctx.rng.randint(10000, 99999)}",
                     issued_on=issued, expires_on=issued + timedelta(days=3 * 365),
                 )
-            _seed_project(ctx, company, row, target, stages, lost_reasons, park_names,
-                          _owner(ctx, row, staff_by_city, all_staff, copy + index))
+            _seed_project(ctx, company, row, target, stages, lost_reasons, park_names, owner)
             created += 1
     ctx.log(f"  {created} companies with projects")
 

@@ -1,6 +1,6 @@
 """FilterSets shared by the HTML lists, the exports and the API lists."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import django_filters
 from django import forms
@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from crm.accounts.models import User
 from crm.accounts.roles import Role
+from crm.core.dates import day_start
 
 from .models import (
     ChainNode,
@@ -23,7 +24,12 @@ from .models import (
     Qualification,
     SourceRegion,
     Stage,
+    chain_node_companies,
+    on_chain_node_q,
+    overdue_q,
+    reached_q,
 )
+from .rules import Flag, flag_q
 
 
 def _industry_q(prefix: str, value: Industry) -> Q:
@@ -81,10 +87,8 @@ class CompanyFilter(django_filters.FilterSet):
     def filter_industry(self, queryset, name, value: str):
         return queryset.filter(_industry_q("", value))
 
-    def filter_chain_node(self, queryset, name, value: str):
-        return queryset.filter(
-            Q(chain_links__node=value) | Q(chain_links__node__parent=value)
-        ).distinct()
+    def filter_chain_node(self, queryset, name, value: ChainNode):
+        return queryset.filter(pk__in=chain_node_companies(value))
 
     def filter_qualification(self, queryset, name, value):
         return queryset.filter(qualifications__kind=value).distinct()
@@ -138,9 +142,8 @@ class ProjectFilter(django_filters.FilterSet):
         method="filter_reached")
     lost_reason = django_filters.ModelChoiceFilter(
         label=_("Lost reason"), queryset=LostReason.objects.all(), to_field_name="code")
-    flag = django_filters.ChoiceFilter(label=_("Flag"), method="filter_flag", choices=[
-        ("overdue", _("Next step overdue")), ("yellow", _("No contact for 14 days")),
-        ("red", _("No contact for 30 days")), ("not_started", _("Signed, not started"))])
+    flag = django_filters.ChoiceFilter(label=_("Flag"), method="filter_flag",
+                                       choices=Flag.choices)
     next_step_from = django_filters.DateFilter(label=_("Next step from"),
                                                field_name="next_step_on", lookup_expr="gte")
     next_step_to = django_filters.DateFilter(label=_("Next step up to"),
@@ -154,43 +157,29 @@ class ProjectFilter(django_filters.FilterSet):
                   "channel", "amount_min", "amount_max", "overdue", "confidential"]
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(company__name__icontains=value)
-            | Q(company__name_initials__startswith=value.lower())
-        )
+        return queryset.search(value)
 
     def filter_industry(self, queryset, name, value: str):
         return queryset.filter(_industry_q("company__", value))
 
-    def filter_chain_node(self, queryset, name, value: str):
-        from .reports import on_chain_node_q
-
+    def filter_chain_node(self, queryset, name, value: ChainNode):
         return queryset.filter(on_chain_node_q(value))
 
     def filter_entered_from(self, queryset, name, value):
-        # Project.entered_at is the creation event's time (leads/reports.py: entered_q).
-        start = timezone.make_aware(datetime.combine(value, time.min))
-        return queryset.filter(entered_at__gte=start)
+        # Project.entered_at is the creation event's time (leads/models.py: entered_q).
+        return queryset.filter(entered_at__gte=day_start(value))
 
     def filter_entered_to(self, queryset, name, value):
-        end = timezone.make_aware(datetime.combine(value + timedelta(days=1), time.min))
-        return queryset.filter(entered_at__lt=end)
+        return queryset.filter(entered_at__lt=day_start(value + timedelta(days=1)))
 
-    def filter_reached(self, queryset, name, value: str):
-        from .reports import reached_q
-
+    def filter_reached(self, queryset, name, value: Stage):
         return queryset.filter(reached_q(value))
 
     def filter_flag(self, queryset, name, value):
-        from .reports import flag_q
-
         return queryset.filter(flag_q(value, today=timezone.localdate()))
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        overdue = Q(stage__kind=Stage.Kind.OPEN, next_step_on__lt=timezone.localdate())
+        overdue = overdue_q(timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -4,7 +4,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
-from crm.accounts.roles import Role
 from crm.core.uploads import validate_upload
 from crm.core.widgets import SearchSelect
 
@@ -20,15 +19,12 @@ from .models import (
     Project,
     Qualification,
     Stage,
+    project_holders,
 )
 from .uscc import normalize_uscc, validate_uscc
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 AGREEMENT_TYPES = {"pdf", "jpg", "jpeg", "png", "docx"}
-
-
-def staff_users():
-    return User.objects.filter(groups__name=Role.INVESTMENT_STAFF, is_active=True).distinct()
 
 
 # The empty choice of a company or project search select before a search (the lookups in
@@ -161,16 +157,19 @@ class ProjectForm(forms.ModelForm):
                    "collaborators": forms.SelectMultiple(attrs={"size": 4}),
                    "company": CompanySelect}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, can_change_team: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_users()
-        self.fields["collaborators"].queryset = staff_users()
+        self.fields["owner"].queryset = project_holders()
+        self.fields["collaborators"].queryset = project_holders()
         self.fields["owner"].required = False
         self.fields["next_step"].required = True
         self.fields["next_step_on"].required = True
         if self.instance.pk:
             del self.fields["stage"]
             del self.fields["company"]
+            if not can_change_team:  # the service would refuse it (project_reassign)
+                del self.fields["owner"]
+                del self.fields["collaborators"]
 
     def clean_agreement(self):
         upload = self.cleaned_data.get("agreement")
@@ -189,6 +188,16 @@ class ProjectForm(forms.ModelForm):
         if not data.get("owner"):
             data.pop("owner", None)
         return data
+
+
+class TeamForm(forms.Form):
+    """Hand the project over or change its collaborators (leads.services.project_reassign)."""
+
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=project_holders())
+    collaborators = forms.ModelMultipleChoiceField(
+        label=_("Collaborators"), queryset=project_holders(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
 class MoveForm(forms.Form):

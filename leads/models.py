@@ -5,6 +5,7 @@ the API all start from it (selectors.py), so nothing hidden from a list can be r
 """
 
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,13 +13,17 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from crm.accounts.models import User
 from crm.accounts.roles import Role, user_roles
+from crm.core.dates import Period, day_start
 from crm.core.fields import HttpsURLField
 
+from .search import pinyin_initials
 from .uscc import normalize_company_name
 
 WAN = _("10k yuan")  # 万元: the unit every investment figure is kept in
@@ -194,8 +199,6 @@ class Company(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from .search import pinyin_initials
-
         self.name = self.name.strip()
         self.name_key = normalize_company_name(self.name)
         self.name_initials = pinyin_initials(self.name)
@@ -396,6 +399,121 @@ SIZE_BANDS = [
 ]
 
 
+# --- The pipeline's rules, each written once ---------------------------------------------------
+# Q-builders, so a figure can count with them (Count(filter=...)) and a list can filter with
+# them (the ProjectQuerySet methods below wrap each one). Filters, reports, dashboards,
+# reminders, funds, lookups and the API all come here; leads/rules.py adds the thresholds and
+# the leaders' flags built from these.
+def open_q() -> Q:
+    """On the pipeline now: a stage of kind open (not won, shelved or lost)."""
+    return Q(stage__kind=Stage.Kind.OPEN)
+
+
+def overdue_q(today: date) -> Q:
+    """Open, with a next step planned before today."""
+    return open_q() & Q(next_step_on__lt=today)
+
+
+def due_on_q(day: date) -> Q:
+    """Open, with the next step planned for `day`."""
+    return open_q() & Q(next_step_on=day)
+
+
+def silent_q(days: int, today: date) -> Q:
+    """Nobody has been in contact for at least `days` days: the last contact, or (never
+    contacted) the entry into the current stage, on or before today − days. A stage move is
+    recorded work on the deal; a project imported with a stage date in the past is as silent as
+    that date says."""
+    cutoff = today - timedelta(days=days)
+    return Q(last_contact_on__lte=cutoff) | Q(last_contact_on__isnull=True,
+                                              stage_entered_at__lt=day_start(
+                                                  cutoff + timedelta(days=1)))
+
+
+def silent_since():
+    """The day silent_q counts from, as an expression (the reminders' due date)."""
+    return Coalesce("last_contact_on", TruncDate("stage_entered_at"))
+
+
+def signed_q(period: Period) -> Q:
+    """First signed within the period. signed_on is set once, at the first signing, so a
+    project counts once whatever happens later (DOMAIN.md)."""
+    return Q(signed_on__gte=period.start, signed_on__lte=period.end)
+
+
+def entered_q(period: Period) -> Q:
+    """Entered the pipeline within the period (its creation event; imports may date it back)."""
+    start, end = period.bounds()
+    return Q(entered_at__gte=start, entered_at__lt=end)
+
+
+def reached_q(stage: Stage | None) -> Q:
+    """Has ever entered `stage`, or a later stage of the path. For a path stage (open, won)
+    the furthest one entered is kept on the row (Project.reached_order); a side stage (on
+    hold, lost) is reached by an event into it."""
+    if stage is None:
+        return Q(pk__in=[])
+    if stage.path_order is not None:
+        return Q(reached_order__gte=stage.path_order)
+    return Q(pk__in=StageEvent.objects.filter(to_stage=stage).values("project_id"))
+
+
+def not_started_q(today: date, *, started: Stage | None, grace_days: int = 0) -> Q:
+    """Signed, not lost, past its contractual start date (plus the grace days) and never at
+    "construction started" (`started`, the first stage carrying that milestone). A shelved
+    project is still bound by its agreement, so it counts too."""
+    if started is None:
+        return Q(pk__in=[])
+    return (Q(signed_on__isnull=False,
+              contract_start_on__lt=today - timedelta(days=grace_days))
+            & ~Q(stage__kind=Stage.Kind.LOST) & ~reached_q(started))
+
+
+def project_search_q(text: str) -> Q:
+    """The project's name contains the text, or its company matches CompanyQuerySet.search
+    (name, pinyin initials, credit code) as a subquery on the company's own indexes.
+    Chinese is matched with a plain LIKE, as CompanyQuerySet.search explains; project names
+    have a trigram index from three characters up (migration 0006)."""
+    text = (text or "").strip()
+    if not text:
+        return Q()
+    name = (Q(name__contains=text) if text.upper() == text.lower()
+            else Q(name__iregex=re.escape(text)))
+    return name | Q(company__in=Company.objects.search(text).values("pk"))
+
+
+def chain_node_companies(node: ChainNode):
+    """The ids of the companies that sit on the node or on one of its children: the one rule
+    behind the company and project lists' chain_node filter and every figure by chain node."""
+    return (CompanyChainLink.objects.filter(Q(node=node) | Q(node__parent=node))
+            .values("company_id"))
+
+
+def on_chain_node_q(node: ChainNode) -> Q:
+    """Projects of chain_node_companies(node). As `company IN (...)`, PostgreSQL hashes the
+    subquery once where a correlated EXISTS would run once per row."""
+    return Q(company__in=chain_node_companies(node))
+
+
+# Who may own or help on a project. Anyone else made collaborator would read the project (and
+# its confidential figures) through the "involved" branch of ProjectQuerySet.visible_to, which
+# is for the deal's team.
+PROJECT_HOLDER_ROLES = (Role.INVESTMENT_STAFF, Role.LEADER)
+
+
+def may_hold_projects(user) -> bool:
+    """Active investment staff and leaders."""
+    return bool(getattr(user, "is_active", False)
+                and user_roles(user) & set(PROJECT_HOLDER_ROLES))
+
+
+def project_holders():
+    """The users may_hold_projects() admits, as a queryset (the forms' and the API's choices)."""
+    return (User.objects.filter(is_active=True,
+                                            groups__name__in=PROJECT_HOLDER_ROLES)
+            .distinct().order_by("username"))
+
+
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one access rule for projects (leads/permissions.py explains it)."""
@@ -418,10 +536,34 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(Q(confidential=False) | involved)
 
     def open(self):
-        return self.filter(stage__kind=Stage.Kind.OPEN)
+        return self.filter(open_q())
 
-    def overdue(self, today):
-        return self.open().filter(next_step_on__lt=today)
+    def overdue(self, today: date):
+        return self.filter(overdue_q(today))
+
+    def due_on(self, day: date):
+        return self.filter(due_on_q(day))
+
+    def silent_for(self, days: int, today: date):
+        return self.filter(silent_q(days, today))
+
+    def with_silent_since(self):
+        return self.annotate(silent_since=silent_since())
+
+    def signed_in(self, period: Period):
+        return self.filter(signed_q(period))
+
+    def entered_in(self, period: Period):
+        return self.filter(entered_q(period))
+
+    def reached(self, stage: Stage | None):
+        return self.filter(reached_q(stage))
+
+    def not_started(self, today: date, *, started: Stage | None, grace_days: int = 0):
+        return self.filter(not_started_q(today, started=started, grace_days=grace_days))
+
+    def search(self, text: str):
+        return self.filter(project_search_q(text))
 
 
 class Project(models.Model):
@@ -513,6 +655,8 @@ class Project(models.Model):
             models.Index(fields=["-updated_at", "-id"]),
             models.Index(fields=["entered_at"]),
             models.Index(fields=["reached_order"]),
+            # ProjectQuerySet.search (migration 0006; PostgreSQL only, as company_name_trgm).
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="project_name_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -565,6 +709,36 @@ class StageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class TeamChange(models.Model):
+    """A project handed to another owner or its collaborators changed (leads.services.
+    project_reassign): who, when, from whom to whom, and why. Shown in the project's timeline;
+    the row is the record the hardening issue asks for, beside the history table."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="team_changes")
+    at = models.DateTimeField(_("when"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                           related_name="+", verbose_name=_("by"))
+    old_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("previous owner"))
+    new_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("new owner"))
+    # Names as they were, so the record reads the same after a user is renamed or removed.
+    added = models.JSONField(_("collaborators added"), default=list, blank=True)
+    removed = models.JSONField(_("collaborators removed"), default=list, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("team change")
+        verbose_name_plural = _("team changes")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["project", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.old_owner_id} → {self.new_owner_id}"
 
 
 # --- Follow-ups ---------------------------------------------------------------------------------

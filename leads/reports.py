@@ -6,19 +6,9 @@ user's list would not show. Each figure carries the query string of the list beh
 is only offered when ProjectFilter understands every parameter of it (see project_list_url), so
 a linked figure and the list's total always agree.
 
-Definitions, in one place:
-- the *path* is the ordered stages of kind open and won; side states (on hold, lost) are not on
-  it. A project *reached* stage S if it has a StageEvent into S or into any later stage of the
-  path (reached_q). A milestone (landed, started, producing) is reached when the first stage
-  carrying it is reached.
-- *entered the pipeline* on the date of its creation event (the StageEvent with no from-stage),
-  which imports and back-filled projects date in the past (entered_q).
-- *signed* in a period: signed_on in it; signed_on is set once, at the first signing, so a
-  project counts once (DOMAIN.md).
-- flags (flag_q): overdue next step; yellow = open and silent 14–29 days, red = open and silent
-  30 days or more (silent: since the last contact, or since it entered its current stage if
-  nobody ever contacted it); not started = signed, still won, past its contractual start date
-  and not yet at "construction started".
+The definitions (reached, entered, signed, silent, overdue, not started) are the rules of
+leads/models.py and the flags and thresholds of leads/rules.py: this module only counts with
+them.
 All queries are aggregates in SQL, a fixed number per figure whatever the number of projects;
 only the median days per stage is finished in Python, over the rows of one query.
 """
@@ -27,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cached_property, reduce
 from operator import or_
@@ -52,12 +42,12 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from crm.core.dates import Period, month_last
 
 from .filters import ProjectFilter
 from .models import (
-    PATH_KINDS,
     SIZE_BANDS,
     ChainNode,
     ChainRole,
@@ -69,10 +59,16 @@ from .models import (
     SourceRegion,
     Stage,
     StageEvent,
+    due_on_q,
+    entered_q,
+    on_chain_node_q,
+    open_q,
+    overdue_q,
+    reached_q,
+    signed_q,
 )
+from .rules import Flag, Thresholds, flag_label, flag_q, milestone_stage, path_stages
 
-SILENT_YELLOW_DAYS = 14  # DOMAIN.md: an open project not contacted in 14 days → yellow
-SILENT_RED_DAYS = 30  # DOMAIN.md: ... 30 days → red, escalated to a leader
 CENT = Decimal("0.01")  # amounts in 万元 carry two decimals
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -92,58 +88,7 @@ SPECIALISED_KINDS = (Qualification.Kind.SPECIALISED_SME, Qualification.Kind.LITT
 BELOW_BAND = ("<3", _("Below 300M yuan"), None, SIZE_BANDS[0][2])
 
 
-class Flag:
-    """The leaders' red and yellow flags (definitions in the module docstring)."""
-
-    OVERDUE = "overdue"
-    YELLOW = "yellow"
-    RED = "red"
-    NOT_STARTED = "not_started"
-
-    labels = {
-        OVERDUE: _("Next step overdue"),
-        YELLOW: _("No contact for 14–29 days"),
-        RED: _("No contact for 30 days or more"),
-        NOT_STARTED: _("Signed, not started past the contract date"),
-    }
-    colours = {OVERDUE: "red", YELLOW: "yellow", RED: "red", NOT_STARTED: "red"}
-
-
-# --- Periods, scope and links ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Period:
-    """Inclusive local dates."""
-
-    start: date
-    end: date
-
-    @classmethod
-    def year(cls, year: int) -> Period:
-        return cls(date(year, 1, 1), date(year, 12, 31))
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """Aware datetimes [start of the first day, start of the day after the last)."""
-        return (timezone.make_aware(datetime.combine(self.start, time.min)),
-                timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min)))
-
-    def months(self) -> list[date]:
-        first, months = self.start.replace(day=1), []
-        while first <= self.end:
-            months.append(first)
-            first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return months
-
-    def signed_params(self) -> dict:
-        return {"signed_from": self.start.isoformat(), "signed_to": self.end.isoformat()}
-
-    def entered_params(self) -> dict:
-        return {"entered_from": self.start.isoformat(), "entered_to": self.end.isoformat()}
-
-
-def _month_end(first: date) -> date:
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
-
-
+# --- Scope and links ---------------------------------------------------------------------
 class ProjectScope:
     """The projects a user's list shows for some of its parameters (the dashboards narrow by
     industry and owner). ProjectFilter validates them once; every figure then clones the
@@ -157,6 +102,11 @@ class ProjectScope:
     def projects(self):
         return ProjectFilter(self.params, queryset=Project.objects.visible_to(self.user)).qs
 
+    @cached_property
+    def thresholds(self) -> Thresholds:
+        """Read once per figure set: every flag of it counts with the same thresholds."""
+        return Thresholds.current()
+
 
 def project_list_url(params: dict) -> str | None:
     """The project list filtered by `params`, or None when the list cannot express them (a
@@ -167,6 +117,16 @@ def project_list_url(params: dict) -> str | None:
     if any(key not in known for key in clean):
         return None
     return reverse("leads:project-list") + "?" + urlencode(clean, doseq=True)
+
+
+def signed_params(period: Period) -> dict:
+    """The list's parameters for signed_q(period)."""
+    return {"signed_from": period.start.isoformat(), "signed_to": period.end.isoformat()}
+
+
+def entered_params(period: Period) -> dict:
+    """The list's parameters for entered_q(period)."""
+    return {"entered_from": period.start.isoformat(), "entered_to": period.end.isoformat()}
 
 
 @dataclass
@@ -186,71 +146,6 @@ def rate(part, whole) -> Decimal | None:
     if part is None or not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
-
-
-# --- Vocabulary shared with the list's filters ----------------------------------------------------
-def path_stages(stages) -> list[Stage]:
-    return sorted((s for s in stages if s.kind in PATH_KINDS), key=lambda s: (s.order, s.code))
-
-
-def milestone_stage(stages, milestone: str) -> Stage | None:
-    """The first stage (lowest order) that carries `milestone`."""
-    carrying = [s for s in stages if s.milestone == milestone]
-    return min(carrying, key=lambda s: (s.order, s.code)) if carrying else None
-
-
-def reached_q(stage: Stage | None) -> Q:
-    """Projects with a StageEvent into `stage` or into any later stage of the path: the
-    furthest path stage a project entered is kept on the row (Project.reached_order)."""
-    if stage is None:
-        return Q(pk__in=[])
-    return Q(reached_order__gte=stage.order)
-
-
-def entered_q(period: Period) -> Q:
-    """Projects whose creation event falls within the period (Project.entered_at)."""
-    start, end = period.bounds()
-    return Q(entered_at__gte=start, entered_at__lt=end)
-
-
-def signed_q(period: Period) -> Q:
-    return Q(signed_on__gte=period.start, signed_on__lte=period.end)
-
-
-def _silent_q(days: int, today: date) -> Q:
-    """Silent for at least `days` days: the last contact, or (never contacted) the entry into
-    the current stage, on or before today − days."""
-    cutoff = today - timedelta(days=days)
-    entered_before = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
-    return Q(last_contact_on__lte=cutoff) | Q(last_contact_on__isnull=True,
-                                              stage_entered_at__lt=entered_before)
-
-
-def flag_q(flag: str, *, today: date, stages=None) -> Q:
-    open_ = Q(stage__kind=Stage.Kind.OPEN)
-    if flag == Flag.OVERDUE:
-        # The same rule as ProjectFilter's `overdue=true`.
-        return open_ & Q(next_step_on__lt=today)
-    if flag == Flag.RED:
-        return open_ & _silent_q(SILENT_RED_DAYS, today)
-    if flag == Flag.YELLOW:
-        red_cut = today - timedelta(days=SILENT_RED_DAYS)
-        red_entered = timezone.make_aware(datetime.combine(red_cut + timedelta(days=1), time.min))
-        yellow_cut = today - timedelta(days=SILENT_YELLOW_DAYS)
-        yellow_entered = timezone.make_aware(
-            datetime.combine(yellow_cut + timedelta(days=1), time.min))
-        return open_ & (
-            Q(last_contact_on__lte=yellow_cut, last_contact_on__gt=red_cut)
-            | Q(last_contact_on__isnull=True, stage_entered_at__lt=yellow_entered,
-                stage_entered_at__gte=red_entered))
-    if flag == Flag.NOT_STARTED:
-        stages = list(Stage.objects.all()) if stages is None else stages
-        started = milestone_stage(stages, Stage.Milestone.STARTED)
-        if started is None:
-            return Q(pk__in=[])
-        return (Q(stage__kind=Stage.Kind.WON, signed_on__isnull=False,
-                  contract_start_on__lt=today) & ~reached_q(started))
-    raise ValueError(f"unknown flag {flag!r}")
 
 
 # --- The pipeline ---------------------------------------------------------------------------------
@@ -320,9 +215,10 @@ def pipeline_summary(*, scope: ProjectScope, period: Period, today: date,
     """The headline numbers, in one aggregate query."""
     stages = list(Stage.objects.all()) if stages is None else stages
     params = scope.params
-    open_ = Q(stage__kind=Stage.Kind.OPEN)
+    open_ = open_q()
     signed = signed_q(period)
-    flags = {flag: flag_q(flag, today=today, stages=stages) for flag in Flag.labels}
+    flags = {flag: flag_q(flag, today=today, thresholds=scope.thresholds, stages=stages)
+             for flag in Flag.ALL}
     figures = scope.projects.aggregate(
         open_n=Count("pk", filter=open_),
         open_amount=Sum("agreed_investment_wan", filter=open_),
@@ -330,25 +226,25 @@ def pipeline_summary(*, scope: ProjectScope, period: Period, today: date,
         signed_n=Count("pk", filter=signed),
         signed_amount=Sum("agreed_investment_wan", filter=signed),
         signed_arrived=Sum("funds_arrived_wan", filter=signed),
-        due_today=Count("pk", filter=open_ & Q(next_step_on=today)),
+        due_today=Count("pk", filter=due_on_q(today)),
         lost_n=Count("pk", filter=Q(stage__kind=Stage.Kind.LOST)),
         **{f"flag_{flag}": Count("pk", filter=q) for flag, q in flags.items()},
     )
     flag_rows = [
-        Row(key=flag, label=str(label), count=figures[f"flag_{flag}"],
+        Row(key=flag, label=flag_label(flag, scope.thresholds), count=figures[f"flag_{flag}"],
             url=project_list_url({**params, **FLAG_PARAMS.get(flag, {"flag": flag})}),
             extra={"colour": Flag.colours[flag]})
-        for flag, label in Flag.labels.items()
+        for flag in Flag.ALL
     ]
     today_iso = today.isoformat()
     return Summary(
         open_count=figures["open_n"], open_amount_wan=figures["open_amount"] or ZERO,
         open_url=project_list_url({**params, "stage_kind": Stage.Kind.OPEN}),
         new_count=figures["new_n"],
-        new_url=project_list_url({**params, **period.entered_params()}),
+        new_url=project_list_url({**params, **entered_params(period)}),
         signed_count=figures["signed_n"], signed_amount_wan=figures["signed_amount"] or ZERO,
         signed_arrived_wan=figures["signed_arrived"] or ZERO,
-        signed_url=project_list_url({**params, **period.signed_params()}),
+        signed_url=project_list_url({**params, **signed_params(period)}),
         due_today=figures["due_today"],
         due_today_url=project_list_url({**params, "stage_kind": Stage.Kind.OPEN,
                                         "next_step_from": today_iso, "next_step_to": today_iso}),
@@ -359,11 +255,12 @@ def pipeline_summary(*, scope: ProjectScope, period: Period, today: date,
 
 
 def flagged_projects(*, scope: ProjectScope, today: date, limit: int = 8, stages=None):
-    """The red-flag projects (silent 30+ days, or signed and not started), longest silent
-    first, for the leaders' attention."""
+    """The red-flag projects (silent past the red threshold, or signed and not started),
+    longest silent first, for the leaders' attention."""
     stages = list(Stage.objects.all()) if stages is None else stages
-    red = flag_q(Flag.RED, today=today, stages=stages)
-    not_started = flag_q(Flag.NOT_STARTED, today=today, stages=stages)
+    red = flag_q(Flag.RED, today=today, thresholds=scope.thresholds, stages=stages)
+    not_started = flag_q(Flag.NOT_STARTED, today=today, thresholds=scope.thresholds,
+                         stages=stages)
     return list(
         scope.projects.filter(red | not_started)
         .select_related("company", "owner", "stage")
@@ -396,7 +293,7 @@ def funnel(*, scope: ProjectScope, period: Period, stages=None) -> list[FunnelSt
     figures = scope.projects.filter(entered_q(period)).aggregate(
         **{f"s{stage.pk}": Count("pk", filter=reached_q(stage)) for stage in steps})
     result = [FunnelStep(stage=stage, reached=figures[f"s{stage.pk}"],
-                         url=project_list_url({**params, **period.entered_params(),
+                         url=project_list_url({**params, **entered_params(period),
                                                "reached": stage.code}))
               for stage in steps]
     first = result[0].reached
@@ -439,7 +336,7 @@ def signed_breakdowns(*, scope: ProjectScope, period: Period, nodes=None) -> Sig
     params = scope.params
     projects = scope.projects
     signed = projects.filter(signed_q(period))
-    base = {**params, **period.signed_params()}
+    base = {**params, **signed_params(period)}
 
     bands = [BELOW_BAND, *SIZE_BANDS]
     band_q = {code: Q(agreed_investment_wan__gte=low) if high is None
@@ -465,10 +362,10 @@ def signed_breakdowns(*, scope: ProjectScope, period: Period, nodes=None) -> Sig
     by_month = []
     for first in period.months():
         row = months.get(first, {})
-        window = Period(max(first, period.start), min(_month_end(first), period.end))
+        window = Period(max(first, period.start), min(month_last(first), period.end))
         by_month.append(Row(key=first.strftime("%Y-%m"), label=first.strftime("%Y-%m"),
                             count=row.get("n", 0), amount_wan=row.get("amount") or ZERO,
-                            url=project_list_url({**params, **window.signed_params()}),
+                            url=project_list_url({**params, **signed_params(window)}),
                             extra={"month": first}))
 
     by_industry = _by_industry(signed, params=params, base=base)
@@ -536,14 +433,6 @@ def _by_industry(signed, *, params: dict, base: dict) -> list[Row]:
             count=row["n"], amount_wan=row["amount"] or ZERO,
             url=project_list_url({**base, "industry": industry}) if code else None))
     return sorted(rows, key=lambda r: (-r.amount_wan, -r.count, r.key))
-
-
-def on_chain_node_q(node) -> Q:
-    """Projects whose company sits on the node or on one of its children: the list's
-    chain_node filter and every figure by chain node use this one rule. As `company IN (...)`,
-    PostgreSQL hashes the subquery once where a correlated EXISTS would run once per row."""
-    return Q(company__in=CompanyChainLink.objects.filter(Q(node=node) | Q(node__parent=node))
-             .values("company_id"))
 
 
 def _node_companies_sql() -> str:
@@ -645,7 +534,7 @@ def cohorts(*, scope: ProjectScope, stages=None, until_year: int | None = None
             .order_by("year"))
     result = []
     for row in rows:
-        year_params = {**params, **Period.year(row["year"]).signed_params()}
+        year_params = {**params, **signed_params(Period.year(row["year"]))}
         result.append(Cohort(
             year=row["year"], count=row["n"], agreed_wan=row["agreed"] or ZERO,
             arrived_wan=row["arrived"] or ZERO,
@@ -765,7 +654,7 @@ def chain_map(*, scope: ProjectScope, stages=None, nodes=None) -> list[ChainNode
     negotiating = next((s for s in stages if s.code == NEGOTIATING_STAGE), None)
     landed = milestone_stage(stages, Stage.Milestone.LANDED)
     conditions = {
-        "negotiating": (Q(stage__kind=Stage.Kind.OPEN, stage__order__gte=negotiating.order)
+        "negotiating": (open_q() & Q(stage__order__gte=negotiating.order)
                         if negotiating else Q(pk__in=[])),
         "signed": Q(signed_on__isnull=False),
         "landed": reached_q(landed),
@@ -859,16 +748,16 @@ def plan_figures(*, user, periods: list[Period]) -> dict[Period, PlanFigures]:
     return {period: PlanFigures(
         specialised_smes=sums[f"sme_{i}"], leading_firms=sums[f"lead_{i}"],
         scenarios=sums[f"scen_{i}"],
-        scenarios_url=project_list_url({**period.signed_params(), "chain_node": SCENARIOS_NODE}),
+        scenarios_url=project_list_url({**signed_params(period), "chain_node": SCENARIOS_NODE}),
         expected_output_wan=sums[f"out_{i}"] or ZERO,
-        signed_url=project_list_url(period.signed_params()))
+        signed_url=project_list_url(signed_params(period)))
         for i, period in enumerate(periods)}
 
 
 # --- One person's pipeline ------------------------------------------------------------------------
 def due_projects(*, scope: ProjectScope, today: date, overdue: bool, limit: int = 10):
     """Open projects whose next step is due today (overdue=False) or already late."""
-    condition = Q(next_step_on__lt=today) if overdue else Q(next_step_on=today)
+    condition = overdue_q(today) if overdue else due_on_q(today)
     return list(scope.projects
-                .filter(condition, stage__kind=Stage.Kind.OPEN)
+                .filter(condition)
                 .select_related("company", "stage").order_by("next_step_on", "pk")[:limit])

@@ -2,6 +2,7 @@
 and the API cannot disagree about who may see what."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connections
@@ -11,7 +12,6 @@ from django.db.models import (
     Count,
     OuterRef,
     Prefetch,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -24,53 +24,96 @@ from django.utils import timezone
 from crm.core.figures import cached_figures
 
 from .filters import CompanyFilter, ProjectFilter
-from .models import Company, CompanyChainLink, FollowUp, Project, Stage, StageEvent
+from .models import (
+    Company,
+    CompanyChainLink,
+    FollowUp,
+    Project,
+    Stage,
+    StageEvent,
+    TeamChange,
+    overdue_q,
+)
 
 
-def company_list(*, user, filters=None):
-    queryset = (
+def company_queryset(*, user):
+    """The companies `user` may read, with what every list of them shows, in the list's
+    order: the one read path of the company list, its export, the API and the lookups."""
+    return (
         Company.objects.visible_to(user)
         .select_related("industry")
         .prefetch_related(
             Prefetch("chain_links", queryset=CompanyChainLink.objects.select_related("node"))
         )
-        # A correlated count for the 25 rows shown, not a join and GROUP BY over every match:
-        # the grouped join also made the page's total count join all 200k projects.
-        .annotate(project_count=Coalesce(Subquery(
-            Project.objects.filter(company=OuterRef("pk")).order_by().values("company")
-            .annotate(n=Count("pk")).values("n")[:1]), 0))
         .order_by("name", "pk")
     )
+
+
+def company_list(*, user, filters=None):
+    queryset = company_queryset(user=user).annotate(
+        # A correlated count for the 25 rows shown, not a join and GROUP BY over every match:
+        # the grouped join also made the page's total count join all 200k projects.
+        project_count=Coalesce(Subquery(
+            Project.objects.filter(company=OuterRef("pk")).order_by().values("company")
+            .annotate(n=Count("pk")).values("n")[:1]), 0))
     return CompanyFilter(filters or {}, queryset=queryset)
 
 
 def company_get(*, user, pk: int) -> Company:
-    return get_object_or_404(
-        Company.objects.visible_to(user).select_related("industry", "created_by"), pk=pk
-    )
+    return get_object_or_404(company_queryset(user=user).select_related("created_by"), pk=pk)
 
 
 def company_projects(*, user, company: Company):
     """The company's projects the user may see, and how many others exist (confidential)."""
-    visible = list(
-        Project.objects.visible_to(user).filter(company=company)
-        .select_related("stage", "owner").order_by("-updated_at")
-    )
+    visible = list(project_queryset(user=user).filter(company=company))
     hidden = Project.objects.filter(company=company).count() - len(visible)
     return visible, hidden
+
+
+@dataclass
+class CompanyPage:
+    company: Company
+    projects: list
+    hidden_count: int  # projects the reader may not open: counted, never named
+    chain_links: list
+    contacts: list
+    qualifications: list
+    tags: list
+
+
+def company_page(*, user, pk: int) -> CompanyPage:
+    """Everything the company page shows, read through the access rules."""
+    company = company_get(user=user, pk=pk)
+    projects, hidden = company_projects(user=user, company=company)
+    return CompanyPage(
+        company=company, projects=projects, hidden_count=hidden,
+        chain_links=list(company.chain_links.select_related("node")),
+        contacts=list(company.contacts.all()), qualifications=list(company.qualifications.all()),
+        tags=list(company.tags.all()))
+
+
+def followup_queryset(*, user):
+    """The follow-ups of the projects `user` may read, latest first."""
+    return (FollowUp.objects.visible_to(user)
+            .prefetch_related("our_participants", "issues").order_by("-date", "-pk"))
+
+
+def project_queryset(*, user):
+    """The projects `user` may read, with what every list of them shows, newest change first:
+    the one read path of the project list, its export, the board, the API and the lookups."""
+    return (Project.objects.visible_to(user)
+            .select_related("company", "company__industry", "stage", "owner")
+            .order_by("-updated_at", "-pk"))
 
 
 def project_list(*, user, filters=None):
     today = timezone.localdate()
     queryset = (
-        Project.objects.visible_to(user)
-        .select_related("company", "company__industry", "stage", "owner")
-        # By stage id rather than through the stage join, so counting the list (which drops
-        # the annotation) needs no join either.
-        .annotate(is_overdue=Case(
-            When(stage__in=Stage.objects.filter(kind=Stage.Kind.OPEN).values("pk"),
-                 next_step_on__lt=today, then=Value(True)),
-            default=Value(False), output_field=BooleanField()))
+        project_queryset(user=user)
+        # The rule of the list's `overdue` filter and the dashboards' flag; counting the list
+        # drops the unused annotation, so the count needs no join for it.
+        .annotate(is_overdue=Case(When(overdue_q(today), then=Value(True)),
+                                  default=Value(False), output_field=BooleanField()))
         .order_by("-updated_at", "-pk")
     )
     return ProjectFilter(filters or {}, queryset=queryset)
@@ -78,34 +121,38 @@ def project_list(*, user, filters=None):
 
 def project_get(*, user, pk: int) -> Project:
     return get_object_or_404(
-        Project.objects.visible_to(user).select_related(
-            "company", "company__industry", "stage", "owner", "lost_reason"
-        ).prefetch_related("collaborators"),
-        pk=pk,
-    )
+        project_queryset(user=user).select_related("lost_reason")
+        .prefetch_related("collaborators"), pk=pk)
 
 
 @dataclass
 class TimelineEntry:
     at: object
-    kind: str  # "stage" or "followup"
+    kind: str  # "stage", "team" or "followup"
     item: object
 
 
 def project_timeline(*, project: Project) -> list[TimelineEntry]:
+    """Newest first. A follow-up has a day, not a time: on its day it sorts below the moves
+    and team changes of that day (they are usually what the visit led to)."""
     events = StageEvent.objects.filter(project=project).select_related(
         "from_stage", "to_stage", "by", "lost_reason")
+    changes = TeamChange.objects.filter(project=project).select_related(
+        "by", "old_owner", "new_owner")
     followups = FollowUp.objects.filter(project=project).select_related("created_by") \
         .prefetch_related("our_participants", "issues")
     entries = [TimelineEntry(e.at, "stage", e) for e in events]
+    entries += [TimelineEntry(c.at, "team", c) for c in changes]
     entries += [TimelineEntry(f.date, "followup", f) for f in followups]
 
     def sort_key(entry):
         moment = entry.at
-        return moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
+        text = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
+        if isinstance(moment, datetime):
+            text = timezone.localtime(moment).isoformat()
+        return text[:10] + ("0" if entry.kind == "followup" else "1") + text
 
-    return sorted(entries, key=lambda e: sort_key(e)[:10] + ("1" if e.kind == "stage" else "0")
-                  + sort_key(e), reverse=True)
+    return sorted(entries, key=sort_key, reverse=True)
 
 
 @dataclass
@@ -132,7 +179,7 @@ def kanban_columns(*, user, filters=None, per_column: int = KANBAN_CARDS_PER_COL
     # dashboards' figures, until a write to what they count (crm/core/figures.py).
     params = filters.lists() if hasattr(filters, "lists") else (filters or {}).items()
     totals = cached_figures(
-        "board-totals", user=user, params=dict(params),
+        "board-totals", user=user, params=dict(params), reads=("leads",),
         compute=lambda: {row["stage"]: row for row in filtered.order_by().values("stage")
                          .annotate(n=Count("pk"), amount=Sum("agreed_investment_wan"))})
     # The branches select ids only: planning fourteen copies of the cards' joins cost more
@@ -165,19 +212,3 @@ def kanban_column_page(*, user, stage: Stage, filters=None, offset: int = 0,
     """The next cards of one column ("load more")."""
     return list(project_list(user=user, filters=filters).qs.filter(stage=stage)
                 [offset:offset + limit])
-
-
-def followup_list(*, user, filters=None):
-    queryset = FollowUp.objects.visible_to(user).select_related("project", "project__company")
-    project = (filters or {}).get("project")
-    if project:
-        queryset = queryset.filter(project_id=project)
-    return queryset
-
-
-def stage_choices():
-    return Stage.objects.filter(is_active=True).order_by("order")
-
-
-def open_stage_q() -> Q:
-    return Q(stage__kind=Stage.Kind.OPEN)

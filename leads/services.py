@@ -1,9 +1,9 @@
 """Writes for companies, projects, stage moves and follow-ups. Keyword-only, atomic, validated;
-a refused write raises ValidationError (bad input, names the field) or ConflictError (clashes
-with the current state: a duplicate, a gate), and leaves nothing half-written."""
+a refused write raises PermissionDenied (the actor `by` may not do it: leads/permissions.py
+decides, here and nowhere else), ValidationError (bad input, names the field) or ConflictError
+(clashes with the current state: a duplicate, a gate), and leaves nothing half-written."""
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 
 from crm.core.exceptions import ConflictError
 from crm.core.figures import figures_changed
+from crm.core.permissions import require
 from crm.notifications.services import nudge_scan
 
+from . import permissions
 from .models import (
     PATH_KINDS,
     ChainNode,
@@ -29,6 +31,8 @@ from .models import (
     Stage,
     StageEvent,
     Tag,
+    TeamChange,
+    may_hold_projects,
 )
 from .uscc import normalize_company_name, normalize_uscc, validate_uscc
 
@@ -39,6 +43,9 @@ COMPANY_FIELDS = {
 
 
 # --- Companies ----------------------------------------------------------------------------------
+COMPANY_WRITERS = _("Only investment staff and administrators add or edit companies.")
+
+
 def company_find_duplicate(*, name: str, uscc: str | None, exclude_pk: int | None = None):
     """The existing company with the same USCC, else the same normalised name, or None."""
     others = Company.objects.all()
@@ -53,20 +60,32 @@ def company_find_duplicate(*, name: str, uscc: str | None, exclude_pk: int | Non
     return others.filter(name_key=key).first() if key else None
 
 
-def duplicate_message(existing: Company) -> str:
-    """Names the existing record and, if someone is actively chasing it, who (撞单)."""
-    active = (
-        existing.projects.filter(stage__kind=Stage.Kind.OPEN)
-        .select_related("owner").order_by("-updated_at").first()
-    )
-    if active:
+def chasing_text(company: Company, active: Project | None, *, reader_sees_project: bool) -> str:
+    """The words of a duplicate (撞单): the company already in the system and, if someone is
+    actively chasing it, who, so the reader knows whom to talk to. The project is named only
+    to a reader who may open it: a confidential negotiation stays a "project" with an owner.
+    The form, the API's 409 and the import's dry run all speak through this one function."""
+    words = {"company": company.name, "uscc": company.uscc or "—"}
+    if active is None:
+        return _("This company is already in the system as “%(company)s” (USCC %(uscc)s).") % words
+    if reader_sees_project:
         return _(
             "This company is already in the system as “%(company)s” (USCC %(uscc)s); its "
             "project “%(project)s” is being followed by %(owner)s."
-        ) % {"company": existing.name, "uscc": existing.uscc or "—", "project": active.name,
-             "owner": active.owner}
-    return _("This company is already in the system as “%(company)s” (USCC %(uscc)s).") % {
-        "company": existing.name, "uscc": existing.uscc or "—"}
+        ) % {**words, "project": active.name, "owner": active.owner}
+    return _(
+        "This company is already in the system as “%(company)s” (USCC %(uscc)s); one of its "
+        "projects is being followed by %(owner)s."
+    ) % {**words, "owner": active.owner}
+
+
+def duplicate_message(existing: Company, *, reader) -> str:
+    """chasing_text() for one company, as `reader` may read it."""
+    active = (existing.projects.open().select_related("owner")
+              .order_by("-updated_at", "-pk").first())
+    sees = active is not None and Project.objects.visible_to(reader).filter(
+        pk=active.pk).exists()
+    return chasing_text(existing, active, reader_sees_project=sees)
 
 
 def _clean_uscc(value: str | None) -> str | None:
@@ -80,7 +99,7 @@ def _clean_uscc(value: str | None) -> str | None:
     return value
 
 
-def _save_company(company: Company) -> Company:
+def _save_company(company: Company, *, by) -> Company:
     company.full_clean(exclude=["name_key", "name_initials"], validate_unique=False,
                        validate_constraints=False)
     try:
@@ -92,7 +111,8 @@ def _save_company(company: Company) -> Company:
                                           exclude_pk=company.pk)
         if existing is None:
             raise
-        raise ConflictError(duplicate_message(existing), existing=existing, code="duplicate")
+        raise ConflictError(duplicate_message(existing, reader=by), existing=existing,
+                            code="duplicate")
     return company
 
 
@@ -101,18 +121,20 @@ def company_create(*, by, name: str, uscc: str | None = None,
                    chain_links: list[tuple[ChainNode, str]] | None = None,
                    contacts: list[dict] | None = None, tag_names: list[str] | None = None,
                    **fields) -> Company:
+    require(permissions.can_create_company(by), COMPANY_WRITERS)
     unknown = set(fields) - COMPANY_FIELDS
     if unknown:
         raise TypeError(f"unknown company fields: {sorted(unknown)}")
     uscc = _clean_uscc(uscc)
     existing = company_find_duplicate(name=name, uscc=uscc)
     if existing:
-        raise ConflictError(duplicate_message(existing), existing=existing, code="duplicate")
-    company = _save_company(Company(name=name, uscc=uscc, created_by=by, **fields))
+        raise ConflictError(duplicate_message(existing, reader=by), existing=existing,
+                            code="duplicate")
+    company = _save_company(Company(name=name, uscc=uscc, created_by=by, **fields), by=by)
     for node, role in chain_links or []:
         CompanyChainLink.objects.create(company=company, node=node, role=role)
     for contact in contacts or []:
-        contact_add(company=company, **contact)
+        contact_add(company=company, by=by, **contact)
     if tag_names:
         company.tags.set(_tags(tag_names))
     return company
@@ -125,6 +147,7 @@ def _tags(names: list[str]) -> list[Tag]:
 @transaction.atomic
 def company_update(*, company: Company, by, chain_links=None, tag_names=None,
                    **fields) -> Company:
+    require(permissions.can_edit_company(by, company), COMPANY_WRITERS)
     unknown = set(fields) - COMPANY_FIELDS
     if unknown:
         raise TypeError(f"unknown company fields: {sorted(unknown)}")
@@ -134,10 +157,11 @@ def company_update(*, company: Company, by, chain_links=None, tag_names=None,
     uscc = fields.get("uscc", company.uscc)
     existing = company_find_duplicate(name=name, uscc=uscc, exclude_pk=company.pk)
     if existing:
-        raise ConflictError(duplicate_message(existing), existing=existing, code="duplicate")
+        raise ConflictError(duplicate_message(existing, reader=by), existing=existing,
+                            code="duplicate")
     for key, value in fields.items():
         setattr(company, key, value)
-    _save_company(company)
+    _save_company(company, by=by)
     if chain_links is not None:
         company.chain_links.all().delete()
         for node, role in chain_links:
@@ -147,8 +171,9 @@ def company_update(*, company: Company, by, chain_links=None, tag_names=None,
     return company
 
 
-def contact_add(*, company: Company, name: str, title: str = "", phone: str = "",
+def contact_add(*, company: Company, by, name: str, title: str = "", phone: str = "",
                 email: str = "", is_primary: bool = False) -> Contact:
+    require(permissions.can_edit_company(by, company), COMPANY_WRITERS)
     contact = Contact(company=company, name=name, title=title, phone=phone, email=email,
                       is_primary=is_primary)
     contact.full_clean()
@@ -156,9 +181,10 @@ def contact_add(*, company: Company, name: str, title: str = "", phone: str = ""
     return contact
 
 
-def qualification_add(*, company: Company, kind: str, level: str = "", certificate_no: str = "",
-                      issued_on: date | None = None, expires_on: date | None = None
-                      ) -> Qualification:
+def qualification_add(*, company: Company, by, kind: str, level: str = "",
+                      certificate_no: str = "", issued_on: date | None = None,
+                      expires_on: date | None = None) -> Qualification:
+    require(permissions.can_edit_company(by, company), COMPANY_WRITERS)
     qualification = Qualification(company=company, kind=kind, level=level,
                                   certificate_no=certificate_no, issued_on=issued_on,
                                   expires_on=expires_on)
@@ -172,7 +198,7 @@ PROJECT_FIELDS = {
     "name", "channel", "referrer", "agreed_investment_wan", "fixed_asset_wan",
     "funds_arrived_wan", "expected_output_wan", "expected_tax_wan", "expected_jobs", "space_use",
     "space_min_m2", "space_max_m2", "move_in_on", "intended_park", "next_step", "next_step_on",
-    "contract_start_on", "agreement", "confidential", "owner",
+    "contract_start_on", "agreement", "confidential",
 }
 
 
@@ -187,15 +213,31 @@ def _require_next_step(project: Project, stage: Stage) -> None:
         })
 
 
+def _check_holders(*, owner=None, collaborators=()) -> None:
+    """Owners and collaborators are people who may hold projects (may_hold_projects)."""
+    if owner is not None and not may_hold_projects(owner):
+        raise ValidationError({"owner": _(
+            "%(user)s cannot own projects: only active investment staff and leaders can."
+        ) % {"user": owner}})
+    refused = [str(user) for user in collaborators if not may_hold_projects(user)]
+    if refused:
+        raise ValidationError({"collaborators": _(
+            "%(users)s cannot work on projects: only active investment staff and leaders "
+            "can.") % {"users": "、".join(refused)}})
+
+
 @transaction.atomic
 def project_create(*, by, company: Company, name: str, owner=None, stage: Stage | None = None,
                    collaborators=(), at: datetime | None = None, **fields) -> Project:
+    require(permissions.can_create_project(by), _("Only investment staff create projects."))
     unknown = set(fields) - PROJECT_FIELDS
     if unknown:
         raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    owner = owner or by
+    _check_holders(owner=owner, collaborators=collaborators)
     stage = stage or first_stage()
     at = at or timezone.now()
-    project = Project(company=company, name=name, owner=owner or by, stage=stage,
+    project = Project(company=company, name=name, owner=owner, stage=stage,
                       stage_entered_at=at, entered_at=at, reached_order=stage.path_order,
                       **fields)
     if stage.kind == Stage.Kind.WON and stage.milestone:
@@ -212,18 +254,64 @@ def project_create(*, by, company: Company, name: str, owner=None, stage: Stage 
 
 
 @transaction.atomic
-def project_update(*, project: Project, by, collaborators=None, **fields) -> Project:
+def project_update(*, project: Project, by, owner=None, collaborators=None, reason: str = "",
+                   **fields) -> Project:
+    """Edit a project's figures (its team: owner, leader or administrator only). A change of
+    owner or collaborators goes through project_reassign, so a collaborator cannot take the
+    project from its owner by editing it (the API's PATCH included)."""
     unknown = set(fields) - PROJECT_FIELDS
     if unknown:
         raise TypeError(f"unknown project fields: {sorted(unknown)}")
-    for key, value in fields.items():
-        setattr(project, key, value)
-    project.full_clean()
-    _require_next_step(project, project.stage)
-    project.save()
-    if collaborators is not None:
-        project.collaborators.set(collaborators)
+    changes_team = (owner is not None and owner.pk != project.owner_id) or (
+        collaborators is not None
+        and {u.pk for u in collaborators} != set(project.collaborators.values_list("pk",
+                                                                                  flat=True)))
+    if fields:
+        require(permissions.can_edit_project(by, project),
+                _("Only the project's owner and collaborators (investment staff) edit it."))
+        for key, value in fields.items():
+            setattr(project, key, value)
+        project.full_clean()
+        _require_next_step(project, project.stage)
+        project.save()
+    if changes_team:
+        project_reassign(project=project, by=by, owner=owner, collaborators=collaborators,
+                         reason=reason)
     return project
+
+
+@transaction.atomic
+def project_reassign(*, project: Project, by, owner=None, collaborators=None,
+                     reason: str = "") -> TeamChange | None:
+    """Hand the project to another owner and/or set its collaborators, and record it. Allowed
+    to the owner, a leader or an administrator. The project row is locked, so two handovers
+    at once queue up and each records what it really changed. Returns the record, or None when
+    nothing changed."""
+    project = Project.objects.select_for_update(of=("self",)).select_related("owner").get(
+        pk=project.pk)
+    require(permissions.can_reassign_project(by, project),
+            _("Only the project's owner, a leader or an administrator can change its owner "
+              "or team."))
+    _check_holders(owner=owner, collaborators=collaborators or ())
+    old_owner = project.owner
+    current = {user.pk: user for user in project.collaborators.all()}
+    wanted = current if collaborators is None else {user.pk: user for user in collaborators}
+    new_owner = owner or old_owner
+    wanted.pop(new_owner.pk, None)  # the owner is not also a collaborator
+    added = [wanted[pk] for pk in wanted if pk not in current]
+    removed = [current[pk] for pk in current if pk not in wanted]
+    if new_owner.pk == old_owner.pk and not added and not removed:
+        return None
+    if new_owner.pk != old_owner.pk:
+        project.owner = new_owner
+        project.save(update_fields=["owner", "updated_at"])
+    project.collaborators.set(wanted.values())
+    return TeamChange.objects.create(
+        project=project, at=timezone.now(), by=by,
+        old_owner=old_owner if new_owner.pk != old_owner.pk else None,
+        new_owner=new_owner if new_owner.pk != old_owner.pk else None,
+        added=[{"id": u.pk, "name": str(u)} for u in added],
+        removed=[{"id": u.pk, "name": str(u)} for u in removed], reason=reason[:200])
 
 
 def stage_gate_problems(project: Project, to_stage: Stage, *, lost_reason=None) -> list[str]:
@@ -265,6 +353,8 @@ def project_move_stage(*, project: Project, to_stage: Stage, by, note: str = "",
     The project row is locked first, so two people dragging the same card at once produce two
     orderly events, each with the right `from` stage, never a lost update.
     """
+    require(permissions.can_move_project(by, project),
+            _("Only the project's owner and collaborators (investment staff) move it."))
     project = (
         Project.objects.select_for_update(of=("self",)).select_related("company", "stage")
         .get(pk=project.pk)
@@ -303,7 +393,7 @@ def project_milestones_refresh(*, projects=None) -> int:
     events = StageEvent.objects.filter(project=OuterRef("pk")).order_by()
     # QuerySet.update leaves updated_at alone (recomputing a figure is not an edit) and sends
     # no signal, so the cached dashboards are told here.
-    figures_changed()
+    figures_changed("leads")
     return projects.update(
         entered_at=Subquery(events.filter(from_stage__isnull=True)
                             .order_by("at", "pk").values("at")[:1]),
@@ -322,6 +412,9 @@ def followup_create(*, project: Project, by, date: date, kind: str, summary: str
                     ) -> FollowUp:
     """Log a visit or call. The project keeps its last-contact date (for fast "not contacted in
     N days" queries) and takes the follow-up's next step and next contact date."""
+    require(permissions.can_log_followup(by, project),
+            _("Only the project's owner and collaborators (investment staff) log its "
+              "follow-ups."))
     followup = FollowUp(project=project, date=date, kind=kind, summary=summary,
                         leader_attended=leader_attended, their_participants=their_participants,
                         next_step=next_step, next_contact_on=next_contact_on, created_by=by)
@@ -346,12 +439,7 @@ def followup_create(*, project: Project, by, date: date, kind: str, summary: str
             project.next_step = next_step or project.next_step or summary[:200]
             project.next_step_on = next_contact_on
     project.save(update_fields=["last_contact_on", "next_step", "next_step_on", "updated_at"])
-    # A next contact due today should reach the owner now, not at the next periodic scan.
-    nudge_scan()
+    # A next contact due today should reach the owner now, not at the next periodic scan: a
+    # scan of this project's rules only.
+    nudge_scan(record=project)
     return followup
-
-
-def decimal_or_none(value) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    return Decimal(str(value))

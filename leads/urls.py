@@ -22,6 +22,7 @@ urlpatterns = [
     path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
     path("projects/<int:pk>/agreement/", views.project_agreement, name="project-agreement"),
     path("projects/<int:pk>/move/", views.project_move, name="project-move"),
+    path("projects/<int:pk>/team/", views.project_team, name="project-team"),
     path("projects/<int:pk>/followups/new/", views.followup_create, name="followup-create"),
     path("import/", include("leads.urls_import")),
     # The search selects of the company and project choices (crm/core/widgets.py).

@@ -15,7 +15,15 @@ from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
 from crm.core.views_helpers import add_service_error, json_error, paginate, wants_json
 
 from . import exports, permissions, selectors, services
-from .forms import CompanyForm, ContactForm, FollowUpForm, MoveForm, ProjectForm, QualificationForm
+from .forms import (
+    CompanyForm,
+    ContactForm,
+    FollowUpForm,
+    MoveForm,
+    ProjectForm,
+    QualificationForm,
+    TeamForm,
+)
 from .models import Company, Stage
 
 
@@ -50,17 +58,17 @@ def company_export(request):
 
 
 def company_detail(request, pk):
-    company = selectors.company_get(user=request.user, pk=pk)
-    projects, hidden_count = selectors.company_projects(user=request.user, company=company)
+    page = selectors.company_page(user=request.user, pk=pk)
+    company = page.company
     can_edit = permissions.can_edit_company(request.user, company)
     return render(request, "leads/company_detail.html", {
         "company": company,
-        "projects": projects,
-        "hidden_count": hidden_count,
-        "chain_links": company.chain_links.select_related("node"),
-        "contacts": company.contacts.all(),
-        "qualifications": company.qualifications.all(),
-        "tags": company.tags.all(),
+        "projects": page.projects,
+        "hidden_count": page.hidden_count,
+        "chain_links": page.chain_links,
+        "contacts": page.contacts,
+        "qualifications": page.qualifications,
+        "tags": page.tags,
         "can_edit": can_edit,
         "can_create_project": permissions.can_create_project(request.user),
         "contact_form": ContactForm() if can_edit else None,
@@ -100,11 +108,9 @@ def company_edit(request, pk):
 @require_POST
 def contact_add(request, pk):
     company = selectors.company_get(user=request.user, pk=pk)
-    if not permissions.can_edit_company(request.user, company):
-        raise PermissionDenied
     form = ContactForm(request.POST)
     if form.is_valid():
-        services.contact_add(company=company, **form.cleaned_data)
+        services.contact_add(company=company, by=request.user, **form.cleaned_data)
         messages.success(request, _("Contact added."))
     else:
         messages.error(request, _("The contact was not saved: %(errors)s")
@@ -115,12 +121,10 @@ def contact_add(request, pk):
 @require_POST
 def qualification_add(request, pk):
     company = selectors.company_get(user=request.user, pk=pk)
-    if not permissions.can_edit_company(request.user, company):
-        raise PermissionDenied
     form = QualificationForm(request.POST)
     if form.is_valid():
         try:
-            services.qualification_add(company=company, **form.cleaned_data)
+            services.qualification_add(company=company, by=request.user, **form.cleaned_data)
             messages.success(request, _("Qualification added."))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -148,9 +152,12 @@ def project_export(request):
     return xlsx_response("projects", exports.project_sheets(filterset.qs.iterator(2000)))
 
 
-def project_detail(request, pk):
-    project = selectors.project_get(user=request.user, pk=pk)
+def _render_project(request, project, *, followup_form=None, team_form=None,
+                    status: int = 200):
+    """The project page; the forms shown are those the services would accept from this user
+    (the predicates of leads/permissions.py hide the rest)."""
     can_edit = permissions.can_edit_project(request.user, project)
+    can_change_team = permissions.can_reassign_project(request.user, project)
     return render(request, "leads/project_detail.html", {
         "project": project,
         "timeline": selectors.project_timeline(project=project),
@@ -158,8 +165,33 @@ def project_detail(request, pk):
         "move_form": MoveForm(initial={"next_step": project.next_step,
                                        "next_step_on": project.next_step_on})
         if can_edit else None,
-        "followup_form": FollowUpForm() if can_edit else None,
-    })
+        "followup_form": (followup_form or FollowUpForm()) if can_edit else None,
+        "team_form": (team_form or TeamForm(initial={
+            "owner": project.owner, "collaborators": list(project.collaborators.all())}))
+        if can_change_team else None,
+    }, status=status)
+
+
+def project_detail(request, pk):
+    return _render_project(request, selectors.project_get(user=request.user, pk=pk))
+
+
+@require_POST
+def project_team(request, pk):
+    """Hand the project over or change its collaborators; the service decides who may."""
+    project = selectors.project_get(user=request.user, pk=pk)
+    form = TeamForm(request.POST)
+    if form.is_valid():
+        try:
+            change = services.project_reassign(project=project, by=request.user,
+                                               **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The project's team is updated.") if change
+                             else _("Nothing changed."))
+            return redirect(reverse("leads:project-detail", args=[pk]) + "#timeline")
+    return _render_project(request, project, team_form=form, status=400)
 
 
 def project_agreement(request, pk):
@@ -175,7 +207,8 @@ def _project_form_view(request, *, project=None):
     if project is None and request.GET.get("company"):
         initial["company"] = request.GET["company"]
     form = ProjectForm(request.POST or None, request.FILES or None, instance=project,
-                       initial=initial)
+                       initial=initial, can_change_team=project is None
+                       or permissions.can_reassign_project(request.user, project))
     if request.method == "POST" and form.is_valid():
         try:
             if project:
@@ -204,10 +237,6 @@ def project_move(request, pk):
     """Move a project (detail page form, or a card dropped on the board, which asks for JSON
     and snaps the card back with the reason on a 409)."""
     project = selectors.project_get(user=request.user, pk=pk)
-    if not permissions.can_move_project(request.user, project):
-        if wants_json(request):
-            return json_error(_("You cannot move this project."), status=403)
-        raise PermissionDenied
     form = MoveForm(request.POST)
     if not form.is_valid():
         message = " ".join(e for errors in form.errors.values() for e in errors)
@@ -222,6 +251,10 @@ def project_move(request, pk):
             lost_reason=data["lost_reason"], next_step=data["next_step"] or None,
             next_step_on=data["next_step_on"],
         )
+    except PermissionDenied as error:
+        if wants_json(request):
+            return json_error(str(error) or _("You cannot move this project."), status=403)
+        raise
     except ConflictError as error:
         if wants_json(request):
             return json_error(error.message, status=409)
@@ -236,8 +269,6 @@ def project_move(request, pk):
 @require_POST
 def followup_create(request, pk):
     project = selectors.project_get(user=request.user, pk=pk)
-    if not permissions.can_log_followup(request.user, project):
-        raise PermissionDenied
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
@@ -247,11 +278,7 @@ def followup_create(request, pk):
         else:
             messages.success(request, _("Follow-up recorded."))
             return redirect(reverse("leads:project-detail", args=[pk]) + "#timeline")
-    timeline = selectors.project_timeline(project=project)
-    return render(request, "leads/project_detail.html", {
-        "project": project, "timeline": timeline, "can_edit": True,
-        "move_form": MoveForm(), "followup_form": form,
-    }, status=400)
+    return _render_project(request, project, followup_form=form, status=400)
 
 
 def project_board(request):

@@ -3,20 +3,17 @@
 Each answers ?q= with the top matches as <option> elements for htmx to swap into the select:
 a status option first (value "", a hint or how many matched), then the current choice
 (?selected=, kept so that searching never changes the value silently), then the matches.
-The reads go through visible_to(user) and the company list's search (CompanyFilter `q`), so a
-lookup offers what the user could find on the lists; a choice the user may not see is not
-offered here and is rejected by the form field anyway.
+The reads start from the lists' selectors and their search (CompanyQuerySet.search,
+ProjectQuerySet.search), so a lookup offers what the user could find on the lists; a choice the
+user may not see is not offered here and is rejected by the form field anyway.
 """
 
-import re
-
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from .filters import CompanyFilter
+from . import selectors
 from .forms import COMPANY_SEARCH_HINT, PROJECT_SEARCH_HINT, project_label
 from .models import Company, Project
 
@@ -52,45 +49,30 @@ def _options(request, *, status: str, current, matches, label):
 
 
 def company_matches(*, user, query: str) -> list[Company]:
-    """Ordered by name (the company_name_id index), as the company list is."""
-    companies = Company.objects.visible_to(user)
+    """The company list's search, in the list's order (the company_name_id index)."""
     if not query:
         return []
-    return list(CompanyFilter({"q": query}, queryset=companies).qs
-                .order_by("name", "pk")[:LOOKUP_LIMIT])
-
-
-def _project_search_q(query: str) -> Q:
-    """ProjectFilter's `q` (project name, company name or pinyin initials), plus the credit
-    code, with the company half answered by CompanyFilter's indexed search (a subquery) and
-    Chinese matched by plain LIKE as CompanyFilter explains. ProjectFilter's join with
-    UPPER(...) LIKE on both names walked all 200,000 projects for a rare word: 1 to 2.7 s per
-    keystroke at scale 100 against 0.2 to 0.5 s this way (issue 8)."""
-    companies = CompanyFilter({"q": query}, queryset=Company.objects.all()).qs.values("pk")
-    name = (Q(name__contains=query) if query.upper() == query.lower()
-            else Q(name__iregex=re.escape(query)))
-    return name | Q(company__in=companies)
+    return list(selectors.company_queryset(user=user).prefetch_related(None)
+                .search(query)[:LOOKUP_LIMIT])
 
 
 def project_matches(*, user, query: str, company_id: int | None) -> list[Project]:
-    """The most recently updated first (the project one is working on), optionally only one
-    company's; with a company and no text, that company's projects."""
-    projects = Project.objects.visible_to(user).select_related("company")
+    """The project list's search, most recently updated first (the project one is working
+    on), optionally only one company's; with a company and no text, that company's projects."""
+    projects = selectors.project_queryset(user=user)
     if company_id is not None:
         projects = projects.filter(company_id=company_id)
     elif not query:
         return []
-    if query:
-        projects = projects.filter(_project_search_q(query))
-    return list(projects.order_by("-updated_at", "-pk")[:LOOKUP_LIMIT])
+    return list(projects.search(query)[:LOOKUP_LIMIT])
 
 
 @require_GET
 def company_lookup(request):
     query = request.GET.get("q", "").strip()
     selected = _pk(request.GET.get("selected"))
-    current = (Company.objects.visible_to(request.user).filter(pk=selected).first()
-               if selected else None)
+    current = (selectors.company_queryset(user=request.user).prefetch_related(None)
+               .filter(pk=selected).first() if selected else None)
     matches = company_matches(user=request.user, query=query)
     return _options(request, status=_status(query, len(matches), hint=str(COMPANY_SEARCH_HINT)),
                     current=current, matches=matches, label=str)
@@ -102,7 +84,7 @@ def project_lookup(request):
     selected, company_id = _pk(request.GET.get("selected")), _pk(request.GET.get("company"))
     current = None
     if selected:
-        visible = Project.objects.visible_to(request.user).select_related("company")
+        visible = selectors.project_queryset(user=request.user)
         if company_id is not None:  # a project of another company no longer fits the choice
             visible = visible.filter(company_id=company_id)
         current = visible.filter(pk=selected).first()

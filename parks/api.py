@@ -10,7 +10,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 
 from leads.models import Company, Project
 
-from . import permissions, selectors, services
+from . import selectors, services
 from .models import Assignment, Building, Park, Unit, UnitUse
 
 
@@ -108,20 +107,12 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                 .select_related("floor").order_by("park", "code", "pk"))
 
     def perform_create(self, serializer):
-        if not permissions.can_manage_park(self.request.user, serializer.validated_data["park"]):
-            raise PermissionDenied
-        data = dict(serializer.validated_data)
-        serializer.instance = services.unit_create(**data)
+        serializer.instance = services.unit_create(by=self.request.user,
+                                                   **serializer.validated_data)
 
     def perform_update(self, serializer):
-        unit = serializer.instance
-        if not permissions.can_manage_park(self.request.user, unit.park):
-            raise PermissionDenied
-        data = dict(serializer.validated_data)
-        if "park" in data and data["park"] != unit.park and not permissions.can_manage_park(
-                self.request.user, data["park"]):
-            raise PermissionDenied
-        services.unit_update(unit=unit, **data)
+        services.unit_update(unit=serializer.instance, by=self.request.user,
+                             **serializer.validated_data)
 
     @extend_schema(parameters=[AvailabilityQuery], responses=AvailableUnitSerializer(many=True))
     @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[])
@@ -185,15 +176,11 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         unit = data.pop("unit")
-        if not permissions.can_book_unit(self.request.user, unit):
-            raise PermissionDenied
         serializer.instance = services.assignment_create(unit=unit, by=self.request.user,
                                                          **data)
 
     def _act(self, request, pk, func, body_serializer=None):
         assignment = self.get_object()
-        if not permissions.can_change_assignment(request.user, assignment):
-            raise PermissionDenied
         kwargs = {}
         if body_serializer is not None:
             body = body_serializer(data=request.data)

@@ -8,10 +8,16 @@ class ParksConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.accounts.roles import Role, grant
+        from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
+        from crm.core.schedule import every
 
         from . import demo, reminders  # noqa: F401  (register the demo seeders, rule kinds)
 
+        track("parks")  # its writes invalidate the figures that read it
+
+        # Hourly: a hold that ran out yesterday is freed before office hours.
+        every(60 * 60, "parks.reservations_expire_task", name="expire-reservations")
         section = _("Park space")
         nav.register(NavEntry(section, _("Parks"), "parks:park-list", None, 10, "▤"),
                      section_order=20)

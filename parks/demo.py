@@ -69,14 +69,20 @@ def seed_assignments(ctx: SeedContext) -> None:
     tenants = [Company.objects.get_or_create(
         name=name, defaults={"source_region": "domestic"})[0] for name in TENANT_NAMES]
     parks = {p.name: p for p in Park.objects.all()}
+    # Each park's bookings are made by one of its managers (an administrator where it has none),
+    # through the same services and permission checks as the pages.
+    administrator = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    booker = {park.pk: park.managers.order_by("pk").first() or administrator
+              for park in parks.values()}
     free = {p.pk: list(p.units.filter(rentable=True).exclude(use=UnitUse.LAND)
                        .order_by("code")) for p in parks.values()}
     for units in free.values():
         ctx.rng.shuffle(units)
 
     # Pipeline projects that have space get a lease or a reservation in their intended park.
-    projects = (Project.objects.exclude(intended_park="").select_related("stage", "company")
-                .order_by("pk"))
+    # Confidential projects are not booked by park managers, who may not open them.
+    projects = (Project.objects.exclude(intended_park="").filter(confidential=False)
+                .select_related("stage", "company").order_by("pk"))
     for project in projects:
         park = parks.get(project.intended_park)
         if park is None:
@@ -91,13 +97,15 @@ def seed_assignments(ctx: SeedContext) -> None:
                 and project.stage.code == "full_capacity"):
             start = today - timedelta(days=ctx.rng.randint(30, 400))
             services.assignment_create(
-                unit=unit, company=project.company, project=project, kind="lease", start=start,
+                by=booker[park.pk], unit=unit, company=project.company, project=project,
+                kind="lease", start=start,
                 end=start + timedelta(days=3 * 365), price=unit.list_rent,
                 rent_free_until=start + timedelta(days=ctx.rng.choice([0, 90, 180, 500])) or None)
         elif project.stage.code in ("framework", "signed", "registered"):
             hold = today + timedelta(days=ctx.rng.choice([1, 2, 5, 12, 20]))
             services.assignment_create(
-                unit=unit, company=project.company, project=project, kind="reservation",
+                by=booker[park.pk], unit=unit, company=project.company, project=project,
+                kind="reservation",
                 start=today, end=today + timedelta(days=365),
                 hold_until=hold, note="意向园区预留")
         else:
@@ -116,12 +124,14 @@ def seed_assignments(ctx: SeedContext) -> None:
             start = end - timedelta(days=ctx.rng.choice([365, 730, 1095]))
             rent_free = start + timedelta(days=ctx.rng.choice([0, 0, 60, 90]))
             services.assignment_create(
-                unit=unit, company=tenant, kind="lease", start=start, end=end,
+                by=booker[unit.park_id], unit=unit, company=tenant, kind="lease", start=start,
+                end=end,
                 price=unit.list_rent, rent_free_until=rent_free if rent_free > start else None)
             # Its predecessor: an ended lease, so the trend has history.
             if number % 4 == 0:
                 services.assignment_create(
-                    unit=unit, company=tenants[(number + 3) % len(tenants)], kind="lease",
+                    by=booker[unit.park_id], unit=unit,
+                    company=tenants[(number + 3) % len(tenants)], kind="lease",
                     start=start - timedelta(days=365), end=start, price=unit.list_rent,
                     status=Assignment.Status.ENDED)
     ctx.log(f"  {Assignment.objects.count()} assignments")

@@ -4,6 +4,10 @@ the inventory; assignments are read per AssignmentQuerySet.visible_to."""
 from crm.accounts.roles import Role, has_role
 
 
+def can_create_park(user) -> bool:
+    return has_role(user, Role.ADMINISTRATOR)
+
+
 def can_manage_park(user, park) -> bool:
     if has_role(user, Role.ADMINISTRATOR):
         return True

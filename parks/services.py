@@ -1,6 +1,10 @@
 """Writes for park space. The booking services lock the unit row before checking for a clash,
 so concurrent bookings of one unit queue up and the second sees the first; PostgreSQL's
-exclusion constraint stays the final guarantee (an IntegrityError becomes the same 409)."""
+exclusion constraint stays the final guarantee (an IntegrityError becomes the same 409).
+
+Every write takes its actor `by` and asks parks/permissions.py first: a park's managers (and
+administrators) keep its inventory and book its units. reservations_expire is the system's own
+job (beat), made by nobody."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,8 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.exceptions import ConflictError
+from crm.core.permissions import require
+from leads.models import Project
 
+from . import permissions
 from .models import Assignment, Building, Floor, Park, Unit, overlapping
+
+MANAGERS_ONLY = _("Only the park's managers and administrators change its space.")
 
 RESERVATION_HOLD_DAYS = 14  # default hold of a one-click reservation ("match space")
 
@@ -59,15 +68,19 @@ def _save_active(assignment: Assignment) -> Assignment:
 
 @transaction.atomic
 def assignment_create(*, unit: Unit, company, kind: str, start: date, end: date | None,
-                      by=None, project=None, area_m2: Decimal | None = None,
+                      by, project=None, area_m2: Decimal | None = None,
                       price: Decimal | None = None, rent_free_until: date | None = None,
                       hold_until: date | None = None, note: str = "",
                       status: str = Assignment.Status.ACTIVE,
                       converted_from: Assignment | None = None) -> Assignment:
     """Book a unit for [start, end). `end` is exclusive (the first free day)."""
+    require(permissions.can_book_unit(by, unit), MANAGERS_ONLY)
     unit = _lock_unit(unit)
     if project is not None and project.company_id != company.pk:
         raise ValidationError({"project": _("The project belongs to another company.")})
+    if project is not None and not Project.objects.visible_to(by).filter(pk=project.pk).exists():
+        # A project the booker may not open does not exist for them (it may be confidential).
+        raise ValidationError({"project": _("No such project.")})
     if not unit.rentable:
         raise ValidationError({"unit": _("Unit %(unit)s is not rentable.") % {"unit": unit.code}})
     if kind == Assignment.Kind.RESERVATION and hold_until is None:
@@ -91,8 +104,9 @@ def assignment_create(*, unit: Unit, company, kind: str, start: date, end: date 
 
 
 @transaction.atomic
-def assignment_activate(*, assignment: Assignment, by=None) -> Assignment:
+def assignment_activate(*, assignment: Assignment, by) -> Assignment:
     """Draft -> active, with the same clash check as a new booking."""
+    require(permissions.can_change_assignment(by, assignment), MANAGERS_ONLY)
     _lock_unit(assignment.unit)
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.status != Assignment.Status.DRAFT:
@@ -128,15 +142,17 @@ def _locked_active(assignment: Assignment) -> Assignment:
 
 
 @transaction.atomic
-def assignment_end(*, assignment: Assignment, last_day: date, by=None) -> Assignment:
+def assignment_end(*, assignment: Assignment, last_day: date, by) -> Assignment:
     """End a lease (or anything active) after `last_day`; the unit is free from the next day."""
+    require(permissions.can_change_assignment(by, assignment), MANAGERS_ONLY)
     assignment = _locked_active(assignment)
     return _close(assignment, on=last_day + timedelta(days=1))
 
 
 @transaction.atomic
-def assignment_terminate(*, assignment: Assignment, by=None) -> Assignment:
+def assignment_terminate(*, assignment: Assignment, by) -> Assignment:
     """Cancel an assignment entered by mistake or called off before it started."""
+    require(permissions.can_change_assignment(by, assignment), MANAGERS_ONLY)
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.status in (Assignment.Status.ENDED, Assignment.Status.TERMINATED):
         raise ConflictError(_("This assignment is closed already."), code="state")
@@ -146,7 +162,8 @@ def assignment_terminate(*, assignment: Assignment, by=None) -> Assignment:
 
 
 @transaction.atomic
-def reservation_release(*, assignment: Assignment, by=None) -> Assignment:
+def reservation_release(*, assignment: Assignment, by) -> Assignment:
+    require(permissions.can_change_assignment(by, assignment), MANAGERS_ONLY)
     assignment = _locked_active(assignment)
     if assignment.kind not in Assignment.HOLDING_KINDS:
         raise ConflictError(_("Only a reservation or intent can be released."), code="state")
@@ -155,12 +172,13 @@ def reservation_release(*, assignment: Assignment, by=None) -> Assignment:
 
 
 @transaction.atomic
-def reservation_convert(*, assignment: Assignment, by=None, start: date | None = None,
+def reservation_convert(*, assignment: Assignment, by, start: date | None = None,
                         end: date, price: Decimal | None = None,
                         rent_free_until: date | None = None, kind: str = Assignment.Kind.LEASE
                         ) -> Assignment:
     """Turn a reservation into a lease (or sale). The reservation is kept, closed with the
     outcome "converted", and the lease points back to it: the history stays readable."""
+    require(permissions.can_change_assignment(by, assignment), MANAGERS_ONLY)
     reservation = _locked_active(assignment)
     if reservation.kind not in Assignment.HOLDING_KINDS:
         raise ConflictError(_("Only a reservation or intent can be converted."), code="state")
@@ -200,7 +218,8 @@ def reservations_expire(*, today: date | None = None, batch_size: int = 500) -> 
 
 
 # --- Inventory ----------------------------------------------------------------------------------
-def park_create(*, code: str, name: str, managers=(), **fields) -> Park:
+def park_create(*, by, code: str, name: str, managers=(), **fields) -> Park:
+    require(permissions.can_create_park(by), _("Only administrators add parks."))
     park = Park(code=code, name=name, **fields)
     park.full_clean()
     park.save()
@@ -209,16 +228,28 @@ def park_create(*, code: str, name: str, managers=(), **fields) -> Park:
     return park
 
 
-def building_create(*, park: Park, code: str, name: str) -> Building:
+def building_create(*, by, park: Park, code: str, name: str) -> Building:
+    require(permissions.can_manage_park(by, park), MANAGERS_ONLY)
     building = Building(park=park, code=code, name=name)
     building.full_clean()
     building.save()
     return building
 
 
-def unit_create(*, park: Park, code: str, use: str, gross_area_m2: Decimal,
+def _check_building(park: Park, building: Building | None) -> None:
+    """A unit's building is one of its own park's (a unit cannot be moved into another
+    park's building, by the API's PATCH or any other door)."""
+    if building is not None and building.park_id != park.pk:
+        raise ValidationError({"building": _("“%(building)s” is a building of another park.")
+                               % {"building": building.name}})
+
+
+@transaction.atomic
+def unit_create(*, by, park: Park, code: str, use: str, gross_area_m2: Decimal,
                 building: Building | None = None, floor_number: int | None = None,
                 **fields) -> Unit:
+    require(permissions.can_manage_park(by, park), MANAGERS_ONLY)
+    _check_building(park, building)
     floor = None
     if building is not None and floor_number is not None:
         floor, _created = Floor.objects.get_or_create(
@@ -231,7 +262,16 @@ def unit_create(*, park: Park, code: str, use: str, gross_area_m2: Decimal,
 
 
 @transaction.atomic
-def unit_update(*, unit: Unit, **fields) -> Unit:
+def unit_update(*, unit: Unit, by, **fields) -> Unit:
+    require(permissions.can_manage_park(by, unit.park), MANAGERS_ONLY)
+    park = fields.get("park", unit.park)
+    if park.pk != unit.park_id:
+        require(permissions.can_manage_park(by, park), MANAGERS_ONLY)
+    building = fields.get("building", unit.building)
+    _check_building(park, building)
+    if "building" in fields and building is not None and unit.floor_id \
+            and unit.floor.building_id != building.pk:
+        fields["floor"] = None  # the old floor belongs to the old building
     for key, value in fields.items():
         setattr(unit, key, value)
     unit.full_clean()

@@ -242,7 +242,8 @@ def unit_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             # A copy: a refused update must not leave its values on the unit the page shows.
-            saved = services.unit_update(unit=copy.copy(unit), **form.cleaned_data)
+            saved = services.unit_update(unit=copy.copy(unit), by=request.user,
+                                         **form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -254,8 +255,6 @@ def unit_edit(request, pk):
 @require_POST
 def assignment_create(request, pk):
     unit = selectors.unit_get(user=request.user, pk=pk)
-    if not permissions.can_book_unit(request.user, unit):
-        raise PermissionDenied
     form = AssignmentForm(request.POST, user=request.user)
     if form.is_valid():
         try:
@@ -272,10 +271,8 @@ def assignment_create(request, pk):
 
 
 def _assignment_to_change(request, pk) -> Assignment:
-    assignment = selectors.assignment_get(user=request.user, pk=pk)
-    if not permissions.can_change_assignment(request.user, assignment):
-        raise PermissionDenied
-    return assignment
+    # The services decide who may change it (PermissionDenied is a 403, not a message).
+    return selectors.assignment_get(user=request.user, pk=pk)
 
 
 def _attempt(request, service, *, success, **kwargs):
@@ -407,8 +404,6 @@ def reserve(request):
         return redirect(back)
     data = form.cleaned_data
     unit = selectors.unit_get(user=request.user, pk=data["unit"])
-    if not permissions.can_book_unit(request.user, unit):
-        raise PermissionDenied
     project = leads_selectors.project_get(user=request.user, pk=data["project"])
     try:
         reservation = services.assignment_create(

@@ -45,11 +45,9 @@ def _fresh_figure_cache():
     """Cached dashboard figures (crm/core/figures.py) live in Redis, which outlives a test's
     rolled-back transaction and the test database itself: start every test on a version no
     earlier test or run has used. (Not cache.clear(): the Celery broker may share the db.)"""
-    from django.core.cache import cache
+    from crm.core.figures import reset_versions
 
-    from crm.core.figures import VERSION_KEY
-
-    cache.set(VERSION_KEY, int.from_bytes(os.urandom(6), "big"), timeout=None)
+    reset_versions()
 
 
 @pytest.fixture

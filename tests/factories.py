@@ -74,15 +74,25 @@ def make_project(*, owner, company=None, stage_code: str = "lead", confidential=
 
 
 # --- parks ---------------------------------------------------------------------------------------
+def system_admin():
+    """An administrator for the test data the services write (inventory, bookings): the
+    services check their actor, as they do for everyone."""
+    from crm.accounts.roles import Role
+
+    user = User.objects.filter(username="factory-admin").first()
+    return user or UserFactory(username="factory-admin", roles=[Role.ADMINISTRATOR])
+
+
 def make_unit(*, park=None, code=None, area="100", use="office", rentable=True, building=None,
-              floor_number=None, **fields):
+              floor_number=None, by=None, **fields):
     from decimal import Decimal
 
     from parks.models import Park
     from parks.services import unit_create
 
     park = park or Park.objects.get_or_create(code="test-park", defaults={"name": "测试园区"})[0]
-    return unit_create(park=park, code=code or f"U{next(_unit_numbers)}", use=use,
+    return unit_create(by=by or system_admin(), park=park,
+                       code=code or f"U{next(_unit_numbers)}", use=use,
                        gross_area_m2=Decimal(area), rentable=rentable, building=building,
                        floor_number=floor_number, **fields)
 

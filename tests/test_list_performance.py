@@ -31,7 +31,7 @@ from leads.models import Project, Stage
 from parks import selectors as parks_selectors
 from parks import services as parks_services
 from parks.models import Assignment, Building, Park, Unit, UnitUse
-from tests.factories import CompanyFactory, make_project, make_unit
+from tests.factories import CompanyFactory, make_project, make_unit, system_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +310,7 @@ def test_occupancy_figures_equal_the_previous_implementation(make_user):
 
     def book(code, kind, start, end, **extra):
         return parks_services.assignment_create(unit=units[code], company=company, kind=kind,
-                                                start=start, end=end, **extra)
+                                                by=system_admin(), start=start, end=end, **extra)
 
     book("A1", "lease", D(2027, 1, 1), D(2028, 1, 1), rent_free_until=D(2027, 4, 1))
     book("A2", "lease", D(2026, 1, 1), D(2029, 1, 1))

@@ -26,6 +26,7 @@ from tests.factories import (
     make_programme,
     make_project,
     make_unit,
+    system_admin,
 )
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ def lookup(client, name: str, **params) -> list[tuple[str, str]]:
 @pytest.fixture
 def park_world(make_user):
     manager = make_user(Role.PARK_MANAGER)
-    park = park_services.park_create(code="gd", name="光电产业园", managers=[manager])
+    park = park_services.park_create(by=system_admin(), code="gd", name="光电产业园",
+                                     managers=[manager])
     return manager, make_unit(park=park, code="A-301", area="300")
 
 

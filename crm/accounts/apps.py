@@ -10,7 +10,12 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from crm.core.figures import track
+
         from . import demo, roles  # noqa: F401  (demo registers its seeder)
+
+        # Role changes change what users may count; owners' names appear in the figures.
+        track("accounts")
 
         roles.grant(
             roles.Role.ADMINISTRATOR,

@@ -29,10 +29,6 @@ def grant(role: str, *permissions: str) -> None:
     _declared[str(role)].update(permissions)
 
 
-def declared_permissions() -> dict[str, set[str]]:
-    return {role: set(perms) for role, perms in _declared.items()}
-
-
 def sync_role_permissions(sender=None, **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 

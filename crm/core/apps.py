@@ -9,5 +9,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from .figures import connect_signals
+        from .schedule import every
 
         connect_signals()
+        # The database session store never deletes expired sessions by itself.
+        every(6 * 60 * 60, "crm.core.clear_expired_sessions_task", name="clear-expired-sessions")

@@ -1,22 +1,29 @@
-"""Cached figures: the leaders' dashboards, kept until anything they count changes.
+"""Cached figures: the leaders' dashboards, kept until something they count changes.
 
 At scale (200,000 projects) the leader dashboard is some thirty aggregate queries and costs
 seconds; leaders open it far more often than the pipeline changes between two openings. So a
-computed figure set is cached under a key holding a *version*, and every save or delete of a
-model in the apps the figures read (FIGURE_APPS) bumps the version once its transaction has
-committed (and once at the write, for the writer's own transaction): the next request
-computes afresh. Writes that bypass model signals
-(QuerySet.update, bulk_create) call figures_changed() themselves. The key also holds the user
-(the access rule decides what they count), the language (labels are rendered) and the
-parameters; TTL_SECONDS only bounds a version bump that was lost (the cache was unreachable at
-that moment). Each cached set carries the time it was computed, which the page shows.
+computed figure set is cached under a key built from the *versions of the apps it reads*:
+
+- each app that figures may read registers a version (`track("leads")` in its
+  AppConfig.ready()); every save or delete of one of its models bumps that app's version once
+  the transaction has committed (and once at the write, for the writer's own transaction);
+- each figure set names the apps it reads (`cached_figures(..., reads=("leads", ...))`), and
+  its key holds their versions: a new reminder rule, a login or a park's new unit leave the
+  pipeline figures where they were, while a stage move recomputes them.
+
+Writes that bypass model signals (QuerySet.update, bulk_create, COPY) call
+`figures_changed(app)` themselves. The key also holds the user (the access rule decides what
+they count), the language (labels are rendered) and the parameters; TTL_SECONDS only bounds a
+version bump that was lost (the cache was unreachable at that moment). Each cached set carries
+the time it was computed, which the page shows.
 """
 
 import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache import cache
@@ -26,47 +33,81 @@ from django.utils import timezone, translation
 
 logger = logging.getLogger(__name__)
 
-FIGURE_APPS = frozenset({"leads", "parks", "funds", "dashboards", "accounts"})
-VERSION_KEY = "figures:version"
 TTL_SECONDS = 15 * 60
+_tracked: set[str] = set()
 
 
-def figures_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return version
+def track(app_label: str) -> None:
+    """Give `app_label` a figures version: its models' writes invalidate the figure sets that
+    read it. Called by each app in its AppConfig.ready()."""
+    _tracked.add(app_label)
 
 
-def _bump() -> None:
+def tracked_apps() -> frozenset[str]:
+    return frozenset(_tracked)
+
+
+def _version_key(app_label: str) -> str:
+    return f"figures:version:{app_label}"
+
+
+def versions(apps: Iterable[str]) -> dict[str, int]:
+    """The current version of each app, in one cache round trip (missing ones start at 1)."""
+    apps = sorted(set(apps))
+    unknown = set(apps) - _tracked
+    if unknown:
+        raise ValueError(f"figures read untracked apps: {sorted(unknown)}")
+    keys = {_version_key(app): app for app in apps}
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, 1, timeout=None)
+            found[key] = cache.get(key, 1)
+    return {app: found[key] for key, app in keys.items()}
+
+
+def reset_versions() -> None:
+    """Start every tracked app on a version no earlier test or run has used (the tests'
+    fixture: cached figures outlive a rolled-back transaction and the test database)."""
+    cache.set_many({_version_key(app): int.from_bytes(os.urandom(6), "big")
+                    for app in _tracked}, timeout=None)
+
+
+def _bump(app_label: str) -> None:
+    key = _version_key(app_label)
     try:
         try:
-            cache.incr(VERSION_KEY)
+            cache.incr(key)
         except ValueError:  # no version yet (a cleared cache): start one
-            cache.add(VERSION_KEY, 1, timeout=None)
+            cache.add(key, 1, timeout=None)
     except Exception:  # noqa: BLE001 - a cache outage must not fail the write that succeeded
-        logger.warning("could not invalidate cached figures; they expire within %s s",
-                       TTL_SECONDS, exc_info=True)
+        logger.warning("could not invalidate cached figures of %s; they expire within %s s",
+                       app_label, TTL_SECONDS, exc_info=True)
 
 
-def figures_changed() -> None:
-    """Invalidate every cached figure set now and again once the current transaction commits.
-    The second bump is the one that matters to other requests: one that read the old rows
-    between the two cannot have cached them under the final version. The first lets this
-    transaction see its own writes (and tests, whose transactions never commit)."""
-    _bump()
-    transaction.on_commit(_bump)
+def figures_changed(*app_labels: str) -> None:
+    """Invalidate the figure sets that read these apps (every tracked app when none is named)
+    now, and again once the current transaction commits. The second bump is the one that
+    matters to other requests: one that read the old rows between the two cannot have cached
+    them under the final version. The first lets this transaction see its own writes (and
+    tests, whose transactions never commit)."""
+    labels = app_labels or tuple(_tracked)
+    for label in labels:
+        _bump(label)
+    transaction.on_commit(lambda: [_bump(label) for label in labels])
 
 
-def cached_figures(name: str, *, user, params: dict, compute: Callable[[], Any]) -> Any:
-    """compute(), or its cached result for this user, language, parameters and version.
-    The result gets `computed_at` when it is an object that takes attributes."""
+def cached_figures(name: str, *, user, params: dict, reads: Iterable[str],
+                   compute: Callable[[], Any]) -> Any:
+    """compute(), or its cached result for this user, language, parameters and the versions
+    of the apps it `reads`. The result gets `computed_at` when it takes attributes."""
     digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     try:
-        key = (f"figures:{figures_version()}:{name}:{user.pk}:"
-               f"{translation.get_language()}:{digest}")
+        stamp = ".".join(f"{app}{version}" for app, version in versions(reads).items())
+        key = f"figures:{name}:{stamp}:{user.pk}:{translation.get_language()}:{digest}"
         found = cache.get(key)
+    except ValueError:
+        raise
     except Exception:  # noqa: BLE001 - no cache: compute every time, as before caching
         logger.warning("figure cache unavailable", exc_info=True)
         return _stamped(compute())
@@ -97,8 +138,8 @@ def _model_written(sender, **kwargs) -> None:
         return  # fixtures loading
     if kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # a login changes no figure
-    if sender._meta.app_label in FIGURE_APPS:
-        figures_changed()
+    if sender._meta.app_label in _tracked:
+        figures_changed(sender._meta.app_label)
 
 
 def _m2m_written(sender, action: str, **kwargs) -> None:

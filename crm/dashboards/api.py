@@ -9,13 +9,16 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.core.permissions import role_permission
 from leads import reports
 
 from . import selectors
 from .forms import DashboardFilterForm
+from .permissions import LEADERS
 
 AMOUNT = {"max_digits": 24, "decimal_places": 2}
 RATE = {"max_digits": 24, "decimal_places": 1, "allow_null": True}
@@ -293,7 +296,13 @@ def chain_payload(nodes) -> dict:
 
 
 # --- Views ------------------------------------------------------------------------------------
-class PipelineReportView(APIView):
+class LeadersOnly:
+    """The same roles as the leader dashboard's pages (crm.dashboards.views.LEADERS)."""
+
+    permission_classes = [IsAuthenticated, role_permission(*LEADERS)]
+
+
+class PipelineReportView(LeadersOnly, APIView):
     """The leader dashboard's pipeline figures: by stage, funnel, signings and their
     breakdowns, cohorts, days in stage, lost reasons, flags, park occupancy and fund budget."""
 
@@ -304,7 +313,7 @@ class PipelineReportView(APIView):
         return Response(PipelineReportSerializer(pipeline_payload(dashboard)).data)
 
 
-class TargetsReportView(APIView):
+class TargetsReportView(LeadersOnly, APIView):
     """The plan targets with their computed actuals (each over the target's own years; the
     filters are validated but a target does not depend on them)."""
 
@@ -315,7 +324,7 @@ class TargetsReportView(APIView):
         return Response(TargetsReportSerializer(targets_payload(targets)).data)
 
 
-class ChainReportView(APIView):
+class ChainReportView(LeadersOnly, APIView):
     """The chain map: per node (children rolled up into their top-level node) the companies
     targeted, negotiating, signed and landed, and the chain leaders among them."""
 

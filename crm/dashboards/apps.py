@@ -11,24 +11,28 @@ class DashboardsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.accounts.roles import Role, grant
+        from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
         from crm.core.views import register_home_page
 
         from . import demo, views  # noqa: F401  (demo registers its seeder)
 
+        track("dashboards")  # its writes invalidate the figures that read it
+
         register_home_page(views.home)
 
         section = _("Dashboards")
-        leaders = frozenset({Role.LEADER, Role.ADMINISTRATOR})
-        nav.register(NavEntry(section, _("Leader dashboard"), "dashboards:leader", leaders, 10,
-                              "▲"), section_order=5)
+        # Each entry is offered to exactly the roles its view admits (role_required).
+        nav.register(NavEntry(section, _("Leader dashboard"), "dashboards:leader",
+                              views.leader.required_roles, 10, "▲"), section_order=5)
         nav.register(NavEntry(section, _("My dashboard"), "dashboards:staff",
-                              frozenset({Role.INVESTMENT_STAFF}), 20, "◎"))
+                              views.staff.required_roles, 20, "◎"))
         nav.register(NavEntry(section, _("My parks"), "dashboards:parks",
-                              frozenset({Role.PARK_MANAGER}), 30, "◔"))
+                              views.parks.required_roles, 30, "◔"))
         nav.register(NavEntry(section, _("Review queue"), "dashboards:reviews",
-                              frozenset({Role.FUND_REVIEWER}), 40, "✎"))
-        nav.register(NavEntry(section, _("Chain map"), "dashboards:chain", None, 50, "⛓"))
+                              views.reviews.required_roles, 40, "✎"))
+        nav.register(NavEntry(section, _("Chain map"), "dashboards:chain",
+                              views.chain.required_roles, 50, "⛓"))
         nav.register(NavEntry(section, _("Plan targets"), "admin:dashboards_target_changelist",
                               frozenset({Role.ADMINISTRATOR}), 60, "◇"))
 

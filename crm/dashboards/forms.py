@@ -10,9 +10,9 @@ from django.db.models import Case, IntegerField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.dates import Period
 from leads.filters import ProjectFilter
 from leads.models import Industry
-from leads.reports import Period
 from parks.models import Park
 
 from .selectors import DashboardFilters

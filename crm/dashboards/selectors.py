@@ -6,27 +6,34 @@ the number of projects, units or applications."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.dates import Period
 from crm.core.figures import FigureList, cached_figures
+from funds import rules as funds_rules
 from funds import selectors as funds_selectors
 from funds.models import WAITING_STATES
 from leads import reports
-from leads.models import Industry, Stage
-from leads.reports import Period, Row, rate
+from leads.models import PATH_KINDS, Industry, Stage
+from leads.reports import Row, rate
 from parks import selectors as parks_selectors
 from parks.models import Park
 
 from .models import Metric, Target
 
 YI = Decimal("10000")  # 万元 per 亿元
-WAITING_LONG_DAYS = 5  # DOMAIN.md: an application waiting for review over 5 working days
+# What each cached figure set reads (crm/core/figures.py): a write elsewhere leaves it cached.
+# The flags' thresholds are reminder rules (notifications); owners are named (accounts).
+LEADER_READS = ("leads", "parks", "funds", "dashboards", "notifications", "accounts")
+STAFF_READS = ("leads", "notifications")
+CHAIN_READS = ("leads",)
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -139,7 +146,7 @@ def target_progress(*, user, today: date, occupancy_rows=None) -> list[TargetPro
     if not targets:
         return []
     periods = list(dict.fromkeys(
-        Period(date(t.year_from, 1, 1), date(t.year_to, 12, 31)) for t in targets
+        Period.years(t.year_from, t.year_to) for t in targets
         if t.metric != Metric.CARRIER_AREA))
     figures = reports.plan_figures(user=user, periods=periods)
     park_cities, rows = {}, []
@@ -153,7 +160,7 @@ def target_progress(*, user, today: date, occupancy_rows=None) -> list[TargetPro
         if target.metric == Metric.CARRIER_AREA:
             actual, url = _carrier_area(target, rows, park_cities), _carrier_url(target)
         else:
-            plan = figures[Period(date(target.year_from, 1, 1), date(target.year_to, 12, 31))]
+            plan = figures[Period.years(target.year_from, target.year_to)]
             actual, url = {
                 Metric.SPECIALISED_SMES: (Decimal(plan.specialised_smes), None),
                 Metric.LEADING_FIRMS: (Decimal(plan.leading_firms), None),
@@ -245,7 +252,7 @@ class LeaderDashboard:
 def leader_dashboard(*, user, filters: DashboardFilters, today: date) -> LeaderDashboard:
     """Cached until anything it counts changes (crm/core/figures.py)."""
     return cached_figures(
-        "leader", user=user, params={**filters.params(), "today": today},
+        "leader", user=user, params={**filters.params(), "today": today}, reads=LEADER_READS,
         compute=lambda: _leader_dashboard(user=user, filters=filters, today=today))
 
 
@@ -288,14 +295,14 @@ class MonthlyReturn:
 def monthly_return(*, user, filters: DashboardFilters, year: int, month: int
                    ) -> MonthlyReturn:
     """月报: the month's signings next to the year to date, the pipeline now and the cohorts."""
-    first = date(year, month, 1)
-    end = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    month_period = Period.month(year, month)
+    year_to_date = Period(date(year, 1, 1), month_period.end)
     stages = list(Stage.objects.all())
     scope = reports.ProjectScope(user=user, params=filters.scope)
     return MonthlyReturn(
-        month=Period(first, end), year_to_date=Period(date(year, 1, 1), end),
-        this_month=reports.signed_breakdowns(scope=scope, period=Period(first, end)),
-        cumulative=reports.signed_breakdowns(scope=scope, period=Period(date(year, 1, 1), end)),
+        month=month_period, year_to_date=year_to_date,
+        this_month=reports.signed_breakdowns(scope=scope, period=month_period),
+        cumulative=reports.signed_breakdowns(scope=scope, period=year_to_date),
         by_stage=reports.pipeline_by_stage(scope=scope, stages=stages),
         cohorts=reports.cohorts(scope=scope, stages=stages, until_year=year),
     )
@@ -316,7 +323,7 @@ class StaffDashboard:
 def staff_dashboard(*, user, today: date) -> StaffDashboard:
     """An investment officer's own projects (the list's `owner=<me>`); cached until anything
     it counts changes (crm/core/figures.py)."""
-    return cached_figures("staff", user=user, params={"today": today},
+    return cached_figures("staff", user=user, params={"today": today}, reads=STAFF_READS,
                           compute=lambda: _staff_dashboard(user=user, today=today))
 
 
@@ -328,7 +335,7 @@ def _staff_dashboard(*, user, today: date) -> StaffDashboard:
         today=today, year=year,
         summary=reports.pipeline_summary(scope=scope, period=year, today=today, stages=stages),
         by_stage=[row for row in reports.pipeline_by_stage(scope=scope, stages=stages)
-                  if row.stage.kind in reports.PATH_KINDS],
+                  if row.stage.kind in PATH_KINDS],
         due_today=reports.due_projects(scope=scope, today=today, overdue=False),
         overdue=reports.due_projects(scope=scope, today=today, overdue=True),
         mine_url=reports.project_list_url(scope.params),
@@ -371,17 +378,21 @@ class ReviewQueue:
     waiting_long_url: str
 
 
-def review_queue(*, user, limit: int = 10) -> ReviewQueue:
-    """Applications waiting for a reviewer, longest waiting first."""
+def review_queue(*, user, limit: int = 10, today: date | None = None) -> ReviewQueue:
+    """Applications waiting for a reviewer, longest waiting first. "Waiting long" is funds'
+    one rule (ApplicationQuerySet.waiting_review) with its one threshold (the active
+    funds.review_waiting reminder rule's days, funds.rules.review_waiting_days()), so the
+    figure, its link to the list and the reminders count the same applications."""
+    today = today or timezone.localdate()
+    days = funds_rules.review_waiting_days()
     params = QueryDict(mutable=True)
     params.setlist("state", [str(s) for s in WAITING_STATES])
     waiting = funds_selectors.application_list(user=user, filters=params).qs
     long_params = params.copy()
-    long_params["waiting_days"] = str(WAITING_LONG_DAYS)
-    waiting_long = funds_selectors.application_list(user=user, filters=long_params).qs
+    long_params["waiting_days"] = str(days)
     url = reverse("funds:application-list")
     return ReviewQueue(
-        count=waiting.count(), waiting_long=waiting_long.count(),
+        count=waiting.count(), waiting_long=waiting.waiting_review(days, today).count(),
         applications=list(waiting.order_by("state_changed_at", "pk")[:limit]),
         url=f"{url}?{params.urlencode()}", waiting_long_url=f"{url}?{long_params.urlencode()}")
 
@@ -390,6 +401,6 @@ def chain_map(*, user, filters: DashboardFilters) -> list:
     """The chain map is a picture of the chain now: narrowed by industry and owner, not by
     the period."""
     return cached_figures(
-        "chain", user=user, params=filters.scope,
+        "chain", user=user, params=filters.scope, reads=CHAIN_READS,
         compute=lambda: FigureList(reports.chain_map(
             scope=reports.ProjectScope(user=user, params=filters.scope))))

@@ -3,7 +3,6 @@ the dashboard that fits the user's role (registered with the floor in apps.py)."
 
 import re
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,9 +10,11 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.roles import Role, user_roles
 from crm.core.exports import xlsx_response
+from crm.core.permissions import role_required
 
 from . import charts, exports, selectors
 from .forms import DashboardFilterForm
+from .permissions import LEADERS
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -24,11 +25,7 @@ def _form(request):
     return form, form.filters(), today
 
 
-def _require(request, role: str) -> None:
-    if role not in user_roles(request.user):
-        raise PermissionDenied
-
-
+@role_required(*LEADERS)
 def leader(request):
     form, filters, today = _form(request)
     dashboard = selectors.leader_dashboard(user=request.user, filters=filters, today=today)
@@ -38,12 +35,14 @@ def leader(request):
     })
 
 
+@role_required(*LEADERS)
 def leader_export(request):
     _form_unused, filters, today = _form(request)
     dashboard = selectors.leader_dashboard(user=request.user, filters=filters, today=today)
     return xlsx_response("dashboard", exports.dashboard_sheets(dashboard))
 
 
+@role_required(*LEADERS)
 def monthly_return(request):
     """月报 for ?month=YYYY-MM (default: this month), narrowed by industry and owner."""
     _form_unused, filters, today = _form(request)
@@ -57,6 +56,7 @@ def monthly_return(request):
         report))
 
 
+@role_required(*LEADERS)
 def chain(request):
     form, filters, _today = _form(request)
     nodes = selectors.chain_map(user=request.user, filters=filters)
@@ -64,23 +64,23 @@ def chain(request):
         "form": form, "nodes": nodes, "querystring": filters.querystring()})
 
 
+@role_required(Role.INVESTMENT_STAFF)
 def staff(request):
-    _require(request, Role.INVESTMENT_STAFF)
     today = timezone.localdate()
     dashboard = selectors.staff_dashboard(user=request.user, today=today)
     return render(request, "dashboards/staff.html", {
         "d": dashboard, "stage_chart": charts.staff_stage_chart(dashboard)})
 
 
+@role_required(Role.PARK_MANAGER)
 def parks(request):
-    _require(request, Role.PARK_MANAGER)
     dashboard = selectors.park_manager_dashboard(user=request.user,
                                                  today=timezone.localdate())
     return render(request, "dashboards/parks.html", {"d": dashboard})
 
 
+@role_required(Role.FUND_REVIEWER)
 def reviews(request):
-    _require(request, Role.FUND_REVIEWER)
     return render(request, "dashboards/reviews.html",
                   {"q": selectors.review_queue(user=request.user)})
 
@@ -88,7 +88,6 @@ def reviews(request):
 # The first role that has a dashboard decides the home page.
 HOME_BY_ROLE = [
     (Role.LEADER, leader),
-    (Role.ADMINISTRATOR, leader),
     (Role.INVESTMENT_STAFF, staff),
     (Role.PARK_MANAGER, parks),
     (Role.FUND_REVIEWER, reviews),

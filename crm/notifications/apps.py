@@ -11,15 +11,25 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Reminders and notifications")
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from crm.accounts.roles import Role, grant
+        from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
+        from crm.core.schedule import every
 
         from . import digests  # noqa: F401  (registers the daily digest rule kind)
+
+        track("notifications")  # its writes invalidate the figures that read it
 
         nav.register(NavEntry(_("Me"), _("Inbox"), "notifications:inbox", None, 10, "✉",
                               badge="unread_count"), section_order=90)
         nav.register(NavEntry(_("Me"), _("Notification settings"), "notifications:preferences",
                               None, 20, "⚙"))
+        every(settings.REMINDERS_SCAN_INTERVAL, "notifications.reminders_scan_task",
+              name="scan-reminders")
+        every(settings.REMINDERS_SWEEP_INTERVAL, "notifications.deliveries_sweep_task",
+              name="sweep-deliveries")
         grant(Role.ADMINISTRATOR, "notifications.view_reminderrule",
               "notifications.change_reminderrule", "notifications.add_reminderrule",
               "notifications.view_delivery", "notifications.change_delivery")

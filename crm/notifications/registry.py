@@ -1,12 +1,18 @@
 """Rule kinds, registered by the apps in their AppConfig.ready(). An evaluator receives the
-rule (its threshold in `rule.days`) and today's date and yields Due items; the scan turns
-them into reminders. Evaluators must walk their rows with .iterator() (bounded memory)."""
+rule (its threshold in `rule.days`), today's date and the records to look at, and yields Due
+items; the scan turns them into reminders. Evaluators must walk their rows with .iterator()
+(bounded memory).
+
+A kind that watches one model names it (`model=`): the periodic scan passes every row
+(`model.objects.all()`), and a write that may make one record due asks for a scan of that
+record alone (services.nudge_scan(record=...)), which passes a queryset of just it. A kind with
+no model (a digest) is called as evaluator(rule, today) and runs only in the periodic scan."""
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 
 @dataclass(frozen=True)
@@ -17,9 +23,13 @@ class Due:
     title: str
     body: str = ""
     link: str = ""
+    # The record is confidential: channels that leave the product (a group chat's robot) name
+    # it only as "a confidential record" with its link (crm/notifications/channels.py).
+    confidential: bool = False
 
 
-Evaluator = Callable[["object", date], Iterable[Due]]
+# evaluator(rule, today, records) for a kind with a model; evaluator(rule, today) without.
+Evaluator = Callable[..., Iterable[Due]]
 
 
 @dataclass(frozen=True)
@@ -27,14 +37,23 @@ class RuleKind:
     kind: str
     label: str
     evaluator: Evaluator
+    model: type[Model] | None = None
+
+    def evaluate(self, rule, today: date, records: QuerySet | None = None) -> Iterable[Due]:
+        """What is due under `rule` among `records` (default: every row of the model)."""
+        if self.model is None:
+            return self.evaluator(rule, today)
+        if records is None:
+            records = self.model._default_manager.all()
+        return self.evaluator(rule, today, records)
 
 
 _kinds: dict[str, RuleKind] = {}
 
 
-def register_rule_kind(kind: str, label: str):
+def register_rule_kind(kind: str, label: str, *, model: type[Model] | None = None):
     def decorator(func: Evaluator) -> Evaluator:
-        _kinds[kind] = RuleKind(kind=kind, label=label, evaluator=func)
+        _kinds[kind] = RuleKind(kind=kind, label=label, evaluator=func, model=model)
         return func
 
     return decorator
@@ -46,3 +65,9 @@ def rule_kind(kind: str) -> RuleKind | None:
 
 def rule_kinds() -> Iterator[RuleKind]:
     return iter(sorted(_kinds.values(), key=lambda k: k.kind))
+
+
+def kinds_for(model: type[Model]) -> list[RuleKind]:
+    """The kinds that watch `model` (a targeted scan of one record runs these)."""
+    return [kind for kind in _kinds.values()
+            if kind.model is not None and issubclass(model, kind.model)]

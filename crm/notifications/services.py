@@ -37,6 +37,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
+from crm.core.queue import enqueue, enqueue_on_commit
+
 from . import channels, registry
 from .models import Channel, Delivery, Preference, Reminder, ReminderRule
 
@@ -53,6 +55,10 @@ DELIVERY_BATCH_SIZE = 200
 # How long a batch may send before marking what it sent: bounds what a killed worker's batch
 # sends twice (see the module docstring) without a query per message on a fast mail server.
 SENT_FLUSH_SECONDS = 1.0
+# The work this module leaves for a worker (crm/notifications/tasks.py; crm/core/queue.py
+# explains why by name).
+SEND_TASK = "notifications.deliveries_send_task"
+SCAN_RECORD_TASK = "notifications.reminders_scan_record_task"
 
 
 def in_office_hours(moment: datetime | None = None) -> bool:
@@ -64,15 +70,6 @@ def in_office_hours(moment: datetime | None = None) -> bool:
     if settings.REMINDERS_WEEKDAYS_ONLY and moment.weekday() >= 5:
         return False
     return clock_time.fromisoformat(start) <= moment.time() < clock_time.fromisoformat(end)
-
-
-def add_working_days(day: date, days: int) -> date:
-    """`days` working days after `day` (Monday to Friday; public holidays are not modelled)."""
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def _insert(rule: ReminderRule, batch: list) -> tuple[int, int]:
@@ -114,11 +111,18 @@ def _insert(rule: ReminderRule, batch: list) -> tuple[int, int]:
         return len(new), _deliveries_create([(r.pk, r.recipient_id) for r in new], fresh=True)
 
 
-def reminders_scan(*, today: date | None = None, rules=None) -> int:
-    """Create the reminders that are due, and their deliveries; returns how many are new."""
+def reminders_scan(*, today: date | None = None, rules=None, record=None) -> int:
+    """Create the reminders that are due, and their deliveries; returns how many are new.
+    With `record` (a model instance), only the rules of the kinds that watch its model, and
+    only for it: what a write to one project may have made due, without a scan of everything."""
     today = today or timezone.localdate()
     created = created_deliveries = 0
     rules = rules or ReminderRule.objects.filter(is_active=True)
+    records = None
+    if record is not None:
+        watching = {kind.kind for kind in registry.kinds_for(type(record))}
+        rules = [rule for rule in rules if rule.kind in watching]
+        records = type(record)._default_manager.filter(pk=record.pk)
     # Digests summarise the other reminders, so they run last.
     for rule in sorted(rules, key=lambda r: (r.kind.startswith("digest."), r.kind, r.pk)):
         kind = registry.rule_kind(rule.kind)
@@ -127,7 +131,7 @@ def reminders_scan(*, today: date | None = None, rules=None) -> int:
             continue
         batch: list[Reminder] = []
         content_types: dict[type, ContentType] = {}
-        for due in kind.evaluator(rule, today):
+        for due in kind.evaluate(rule, today, records):
             model = type(due.record)
             content_type = content_types.get(model) or ContentType.objects.get_for_model(model)
             content_types[model] = content_type
@@ -203,14 +207,12 @@ def enqueue_deliveries(ids) -> int:
     """Send delivery tasks to the broker, one per DELIVERY_BATCH_SIZE ids; returns how many
     deliveries were enqueued. A broker outage is logged, not raised: the rows stay pending and
     the sweep enqueues them again once the broker is back."""
-    from .tasks import deliveries_send_task
-
     ids = list(ids)
     sent = 0
     for start in range(0, len(ids), DELIVERY_BATCH_SIZE):
         batch = ids[start:start + DELIVERY_BATCH_SIZE]
         try:
-            deliveries_send_task.delay(batch)
+            enqueue(SEND_TASK, batch)
             sent += len(batch)
         except Exception:  # noqa: BLE001 (kombu raises several kinds when the broker is away)
             logger.warning("broker unavailable; %s deliveries left for the sweep",
@@ -402,15 +404,8 @@ def preference_update(*, user, **fields) -> Preference:
     return preference
 
 
-def nudge_scan() -> None:
-    """Ask a worker for a scan now (after a write that may make something due), on commit and
-    without failing the request if the broker is down: the periodic scan catches up."""
-    from .tasks import reminders_scan_task
-
-    def send():
-        try:
-            reminders_scan_task.delay()
-        except Exception:  # noqa: BLE001
-            logger.warning("broker unavailable; the periodic scan will pick this up")
-
-    transaction.on_commit(send, robust=True)
+def nudge_scan(*, record) -> None:
+    """Ask a worker to scan `record`'s rules now (after a write that may make it due), on
+    commit and without failing the request if the broker is down: the periodic scan catches
+    up."""
+    enqueue_on_commit(SCAN_RECORD_TASK, record._meta.label_lower, record.pk)

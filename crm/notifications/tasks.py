@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.apps import apps
 from django.conf import settings
 
 from . import services
@@ -7,6 +8,13 @@ from . import services
 @shared_task(name="notifications.reminders_scan_task")
 def reminders_scan_task() -> int:
     return services.reminders_scan()
+
+
+@shared_task(name=services.SCAN_RECORD_TASK)
+def reminders_scan_record_task(model: str, pk: int) -> int:
+    """A scan of one record's rules (a write may have made it due). Nothing if it is gone."""
+    record = apps.get_model(model)._default_manager.filter(pk=pk).first()
+    return services.reminders_scan(record=record) if record is not None else 0
 
 
 @shared_task(name="notifications.deliveries_sweep_task")
@@ -19,7 +27,7 @@ def _backoff(retries_so_far: int) -> int:
     return backoff[min(retries_so_far, len(backoff) - 1)]
 
 
-@shared_task(bind=True, name="notifications.deliveries_send_task", max_retries=None)
+@shared_task(bind=True, name=services.SEND_TASK, max_retries=None)
 def deliveries_send_task(self, delivery_ids: list[int]) -> dict:
     """Send a batch of deliveries. Safe to run any number of times, by any number of workers at
     once: the service claims the rows first. What failed transiently is retried, without the
@@ -34,13 +42,3 @@ def deliveries_send_task(self, delivery_ids: list[int]) -> dict:
                          countdown=_backoff(outcome.retry_attempts - 1))
     return {"sent": len(outcome.sent), "failed": len(outcome.failed),
             "skipped": len(outcome.skipped)}
-
-
-@shared_task(bind=True, name="notifications.delivery_send_task", max_retries=None)
-def delivery_send_task(self, delivery_id: int) -> str:
-    """Send one delivery: the batch task's former self, kept so that tasks already queued under
-    this name when the batch task was introduced are still sent (and for an enqueue of one)."""
-    outcome = services.delivery_send(delivery_id=delivery_id)
-    if outcome == "retry":
-        raise self.retry(countdown=_backoff(self.request.retries))
-    return outcome

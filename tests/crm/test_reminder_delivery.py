@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from crm.notifications.models import Delivery, Reminder, ReminderRule
-from crm.notifications.tasks import delivery_send_task
+from crm.notifications.tasks import deliveries_send_task
 from leads import services as lead_services
 from tests.conftest import wait_until
 from tests.factories import make_project
@@ -68,7 +68,7 @@ def test_scan_twice_and_five_enqueues_still_send_once(celery_worker_process, sta
     delivery = Delivery.objects.get()
     with transaction.atomic():
         for _ in range(5):
-            delivery_send_task.delay_on_commit(delivery.pk)
+            deliveries_send_task.delay_on_commit([delivery.pk])
     assert wait_until(lambda: Delivery.objects.get().status == "sent", timeout=40)
     # Give the other four copies time to run (they find nothing to claim).
     wait_until(lambda: False, timeout=3)

@@ -20,7 +20,7 @@ from funds import services as fund_services
 from leads.models import Stage
 from leads.services import project_move_stage
 from parks import services as park_services
-from tests.factories import CompanyFactory, make_programme, make_project, make_unit
+from tests.factories import CompanyFactory, make_programme, make_project, make_unit, system_admin
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 18)  # a Wednesday
@@ -70,9 +70,10 @@ def test_no_contact_yellow_at_14_red_to_leaders_at_30(staff_user, leader_user):
 
 def test_new_lead_unassessed_after_three_days(staff_user):
     project = make_project(owner=staff_user, next_step_on=TODAY + D(days=10))
+    # Entered the lead stage two days ago (created, or imported with that date).
     type(project).objects.filter(pk=project.pk).update(
-        created_at=timezone.make_aware(datetime.datetime.combine(TODAY - D(days=2),
-                                                                 datetime.time(10))))
+        stage_entered_at=timezone.make_aware(datetime.datetime.combine(TODAY - D(days=2),
+                                                                       datetime.time(10))))
     assert scan("new-lead-3d") == []
     [reminder] = scan("new-lead-3d", TODAY + D(days=1))
     assert reminder.due_on == TODAY + D(days=1)
@@ -105,14 +106,15 @@ def test_hold_ending_and_lease_ending_go_to_the_parks_managers(make_user):
     unit.park.managers.add(manager)
     other_manager = make_user(Role.PARK_MANAGER)  # manages nothing here
     park_services.assignment_create(unit=unit, company=CompanyFactory(), kind="reservation",
-                                    start=TODAY, end=TODAY + D(days=200),
+                                    by=system_admin(), start=TODAY, end=TODAY + D(days=200),
                                     hold_until=TODAY + D(days=4))
     assert scan("hold-ending-3d") == []
     [hold] = scan("hold-ending-3d", TODAY + D(days=1))
     assert hold.recipient == manager
     lease_unit = make_unit(park=unit.park, area="50")
     park_services.assignment_create(unit=lease_unit, company=CompanyFactory(), kind="lease",
-                                    start=TODAY - D(days=300), end=TODAY + D(days=92))
+                                    by=system_admin(), start=TODAY - D(days=300),
+                                    end=TODAY + D(days=92))
     # Last day is TODAY + 91: inside 90 days from TODAY + 1 on.
     assert scan("lease-ending-90d") == []
     [ninety] = scan("lease-ending-90d", TODAY + D(days=1))

@@ -45,12 +45,18 @@ def test_duplicate_uscc_is_refused_naming_record_and_owner(make_user):
     company = services.company_create(by=owner, name="昆山灵境科技有限公司",
                                        uscc="91110108551385082Q")
     make_project(owner=owner, company=company, name="灵境项目")
+    # A colleague who may not open the project is told whom to talk to, not what the deal is.
     other = make_user(Role.INVESTMENT_STAFF)
     with pytest.raises(ConflictError) as error:
         services.company_create(by=other, name="完全不同的名字", uscc="91110108551385082q")
     message = error.value.message
-    assert "昆山灵境科技有限公司" in message and "王招商" in message and "灵境项目" in message
+    assert "昆山灵境科技有限公司" in message and "王招商" in message
+    assert "灵境项目" not in message
     assert error.value.existing == company
+    # The project's own team reads its name.
+    with pytest.raises(ConflictError) as error:
+        services.company_create(by=owner, name="又一个名字", uscc="91110108551385082Q")
+    assert "灵境项目" in error.value.message and "王招商" in error.value.message
 
 
 @pytest.mark.parametrize("variant", ["昆山 灵境（科技）有限责任公司", "昆山灵境科技股份有限公司",

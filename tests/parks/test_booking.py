@@ -9,7 +9,7 @@ from django.db import connection, connections
 from crm.core.exceptions import ConflictError
 from parks import services
 from parks.models import Assignment
-from tests.factories import CompanyFactory, make_unit
+from tests.factories import CompanyFactory, make_unit, system_admin
 
 D = date
 
@@ -20,9 +20,9 @@ def unit(db):
 
 
 def book(unit, start, end, kind="lease", **kwargs):
-    return services.assignment_create(unit=unit, company=kwargs.pop("company", None)
-                                      or CompanyFactory(), kind=kind, start=start, end=end,
-                                      **kwargs)
+    return services.assignment_create(by=system_admin(), unit=unit,
+                                      company=kwargs.pop("company", None) or CompanyFactory(),
+                                      kind=kind, start=start, end=end, **kwargs)
 
 
 @pytest.mark.django_db
@@ -60,12 +60,12 @@ def test_database_constraint_refuses_overlap_the_service_did_not_check(unit):
 @pytest.mark.django_db
 def test_ending_or_cancelling_frees_the_unit(unit):
     lease = book(unit, D(2027, 1, 1), D(2028, 1, 1))
-    services.assignment_end(assignment=lease, last_day=D(2027, 5, 31))
+    services.assignment_end(by=system_admin(), assignment=lease, last_day=D(2027, 5, 31))
     lease.refresh_from_db()
     assert lease.end == D(2027, 6, 1) and lease.last_day == D(2027, 5, 31)
     book(unit, D(2027, 6, 1), D(2028, 1, 1))
     draft_like = book(unit, D(2028, 1, 1), D(2029, 1, 1))
-    services.assignment_terminate(assignment=draft_like)
+    services.assignment_terminate(by=system_admin(), assignment=draft_like)
     book(unit, D(2028, 3, 1), D(2028, 6, 1))
 
 
@@ -87,7 +87,7 @@ def test_converting_a_reservation_keeps_its_history(unit):
     today = date.today()
     hold = book(unit, today, today + timedelta(days=60), kind="reservation")
     lease = services.reservation_convert(assignment=hold, start=today + timedelta(days=10),
-                                         end=today + timedelta(days=375))
+                                         by=system_admin(), end=today + timedelta(days=375))
     hold.refresh_from_db()
     assert lease.converted_from == hold and hold.outcome == "converted"
     assert hold.end == lease.start  # held until the lease begins, then back to back
@@ -106,7 +106,7 @@ def test_twenty_concurrent_bookings_one_wins(unit):
     def attempt(i):
         try:
             barrier.wait()
-            services.assignment_create(
+            services.assignment_create(by=system_admin(),
                 unit=unit, company=companies[i], kind="lease",
                 start=D(2027, 1, 1) + timedelta(days=i), end=D(2027, 6, 1) + timedelta(days=i))
             outcome = "ok"

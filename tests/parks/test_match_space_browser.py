@@ -13,7 +13,7 @@ from crm.accounts.roles import Role
 from parks import services
 from parks.models import Assignment
 from tests.browser import browser_page, login  # noqa: F401 (fixture)
-from tests.factories import TEST_PASSWORD, CompanyFactory, make_project, make_unit
+from tests.factories import TEST_PASSWORD, CompanyFactory, make_project, make_unit, system_admin
 
 
 @pytest.mark.browser
@@ -22,8 +22,8 @@ def test_park_manager_reserves_a_matching_unit_for_a_project(
 ):
     manager = make_user(Role.PARK_MANAGER, full_name="王园区")
     staff = make_user(Role.INVESTMENT_STAFF)
-    park = services.park_create(code="gd", name="光电产业园", managers=[manager])
-    building = services.building_create(park=park, code="A", name="A栋 研发楼")
+    park = services.park_create(by=system_admin(), code="gd", name="光电产业园", managers=[manager])
+    building = services.building_create(by=system_admin(), park=park, code="A", name="A栋 研发楼")
     make_unit(park=park, building=building, floor_number=2, code="A-201", area="120")  # too small
     fit = make_unit(park=park, building=building, floor_number=3, code="A-301", area="520",
                     list_rent=Decimal("1.80"), rent_unit="day")

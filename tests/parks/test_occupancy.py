@@ -8,7 +8,7 @@ import pytest
 from crm.accounts.roles import Role
 from parks import selectors, services
 from parks.models import Building, Park
-from tests.factories import CompanyFactory, make_unit
+from tests.factories import CompanyFactory, make_unit, system_admin
 
 D = date
 
@@ -26,11 +26,11 @@ def park_world(db, make_user):
     company = CompanyFactory()
     # A: leased from Jan 1, rent-free until Apr 1; B: leased and paying; E: reserved.
     services.assignment_create(unit=a, company=company, kind="lease", start=D(2027, 1, 1),
-                               end=D(2028, 1, 1), rent_free_until=D(2027, 4, 1))
+                               by=system_admin(), end=D(2028, 1, 1), rent_free_until=D(2027, 4, 1))
     services.assignment_create(unit=b, company=company, kind="lease", start=D(2026, 6, 1),
-                               end=D(2027, 6, 1))
+                               by=system_admin(), end=D(2027, 6, 1))
     services.assignment_create(unit=e, company=company, kind="reservation", start=D(2027, 1, 1),
-                               end=D(2027, 3, 1), hold_until=D(2027, 2, 28))
+                               by=system_admin(), end=D(2027, 3, 1), hold_until=D(2027, 2, 28))
     return {"park": park, "user": make_user(Role.LEADER), "a": a, "b": b, "e": e}
 
 
@@ -57,7 +57,7 @@ def test_occupancy_after_rent_free_and_reservation_end(park_world):
 
 def test_ended_lease_still_counts_for_the_past(park_world):
     lease_a = park_world["a"].assignments.get()
-    services.assignment_end(assignment=lease_a, last_day=D(2027, 2, 14))
+    services.assignment_end(by=system_admin(), assignment=lease_a, last_day=D(2027, 2, 14))
     [row] = selectors.occupancy_report(user=park_world["user"], on=D(2027, 2, 1))
     assert row.leased == Decimal("300")
     [row] = selectors.occupancy_report(user=park_world["user"], on=D(2027, 2, 15))

@@ -17,7 +17,7 @@ from crm.accounts.roles import Role
 from parks import services
 from parks.models import Assignment, Floor, Unit
 from parks.views import trend_chart
-from tests.factories import CompanyFactory, make_project, make_unit
+from tests.factories import CompanyFactory, make_project, make_unit, system_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +37,13 @@ def messages_of(response, level: str = "") -> list[str]:
 def world(make_user):
     manager = make_user(Role.PARK_MANAGER, full_name="王园区")
     other_manager = make_user(Role.PARK_MANAGER, full_name="陈园区")
-    park = services.park_create(code="gd", name="光电产业园", city="昆山市", managers=[manager])
+    park = services.park_create(by=system_admin(), code="gd", name="光电产业园", city="昆山市",
+                                managers=[manager])
     other_park = services.park_create(code="sz", name="数字经济产业园", city="上饶市",
-                                      managers=[other_manager])
-    building = services.building_create(park=park, code="A", name="A栋 研发楼")
-    other_building = services.building_create(park=other_park, code="B", name="B栋")
+                                      by=system_admin(), managers=[other_manager])
+    building = services.building_create(by=system_admin(), park=park, code="A", name="A栋 研发楼")
+    other_building = services.building_create(by=system_admin(), park=other_park, code="B",
+                                              name="B栋")
     unit = make_unit(park=park, building=building, floor_number=3, code="A-301", area="300",
                      list_rent=Decimal("2.00"), rent_unit="day", property_fee=Decimal("12"))
     neighbour = make_unit(park=park, building=building, floor_number=3, code="A-302",
@@ -60,7 +62,8 @@ def world(make_user):
 
 def lease(unit, start, last_day, company=None, **kwargs):
     return services.assignment_create(unit=unit, company=company or CompanyFactory(),
-                                      kind=kwargs.pop("kind", "lease"), start=start,
+                                      by=system_admin(), kind=kwargs.pop("kind", "lease"),
+                                      start=start,
                                       end=last_day + ONE_DAY if last_day else None, **kwargs)
 
 
@@ -373,7 +376,7 @@ def test_availability_returns_units_free_for_the_whole_period(world, client):
     lease(back_to_back, date(2026, 1, 1), date(2026, 12, 31))
     lease(back_to_back, date(2028, 1, 1), date(2028, 12, 31))
     hold = lease(released, date(2027, 1, 1), date(2027, 12, 31), kind="reservation")
-    services.assignment_terminate(assignment=hold)
+    services.assignment_terminate(by=system_admin(), assignment=hold)
     client.force_login(w.leader)
     codes = found_codes(search(client, start="2027-01-01", last_day="2027-12-31",
                                park=w.park.pk))
@@ -531,8 +534,9 @@ def test_trend_chart_geometry():
 # --- Query counts -----------------------------------------------------------------------------
 def _many_units(size: int, manager):
     """One park, building and floor with `size` units (bulk), a few leases and a hold."""
-    park = services.park_create(code=f"bulk{size}", name="批量园区", managers=[manager])
-    building = services.building_create(park=park, code="M", name="M栋")
+    park = services.park_create(by=system_admin(), code=f"bulk{size}", name="批量园区",
+                                managers=[manager])
+    building = services.building_create(by=system_admin(), park=park, code="M", name="M栋")
     floor = Floor.objects.create(building=building, number=1, label="1F")
     Unit.objects.bulk_create([
         Unit(park=park, building=building, floor=floor, code=f"M-{i:04d}", use="office",
