@@ -7,7 +7,8 @@ from .models import Application, Disbursement, Programme, Review, Transition
 @admin.register(Programme)
 class ProgrammeAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "department", "year", "kind", "budget_yuan",
-                    "cap_per_company_yuan", "window_start", "window_end", "is_active")
+                    "cap_per_company_yuan", "window_start", "window_end",
+                    "publicity_working_days", "approver_may_review", "is_active")
     list_filter = ("year", "kind", "is_active")
     search_fields = ("code", "name", "department")
 

@@ -1,6 +1,8 @@
-"""REST API for fund programmes and applications. Exceeding the budget or an illegal
-transition is a 409 with the reason; acting outside one's role (or reviewing one's own
-application) is a 403."""
+"""REST API for fund programmes and applications. The services decide and give the reason:
+exceeding the budget, an illegal transition or a publicity still running is a 409 with it; a
+field to correct (a publicity that starts too early or ends too soon, a missing amount) a 400
+naming the field; acting outside one's role or duty (reviewing one's own application, a
+second review step, approving what one reviewed) a 403 with the reason."""
 
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,7 +30,8 @@ class ProgrammeSerializer(serializers.ModelSerializer):
         model = Programme
         fields = ["id", "code", "name", "department", "year", "kind", "budget_yuan",
                   "cap_per_company_yuan", "window_start", "window_end", "required_documents",
-                  "review_steps", "approved_total", "paid_total", "remaining", "is_active"]
+                  "review_steps", "publicity_working_days", "approver_may_review",
+                  "approved_total", "paid_total", "remaining", "is_active"]
 
     def get_remaining(self, programme) -> str:
         return str(programme.budget_yuan - programme.approved_total)

@@ -8,9 +8,12 @@ class FundsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.accounts.roles import Role, grant
+        from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
 
         from . import demo, reminders  # noqa: F401  (register the demo seeder, rule kinds)
+
+        track("funds")  # its writes invalidate the figures that read it
 
         section = _("Funds and subsidies")
         nav.register(NavEntry(section, _("Programmes"), "funds:programme-list", None, 10, "¥"),

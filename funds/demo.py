@@ -6,14 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.db.models import F
 
 from crm import demo_content as people
 from crm.accounts.models import User
 from crm.core.demo import SeedContext, register_seeder
 from leads.models import Project, Stage
 
-from . import demo_content, services
-from .models import Application, Programme, State
+from . import demo_content, rules, services
+from .models import Application, Programme, Review, State, Transition
 
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 # The path to each target state, after the draft (R = reviewer acts, D = drafter acts).
@@ -40,6 +41,9 @@ PATHS = {
 }
 NOTES = {"needs_supplement": "请补充近三年审计报告", "refused": "不在申报范围内",
          "declined": "专家评审未通过"}
+# An application whose publicity is over was reviewed this long ago (calendar days): long
+# enough for a publicity of the programme's working days to have ended before today.
+REVIEWED_DAYS_AGO = 21
 
 
 def _window(spec: dict, today: date) -> tuple[date, date]:
@@ -51,6 +55,10 @@ def _window(spec: dict, today: date) -> tuple[date, date]:
 
 @register_seeder("funds", order=40)
 def seed_funds(ctx: SeedContext) -> None:
+    staff = [User.objects.get(username=u["username"]) for u in people.USERS
+             if u["role"] == "investment_staff"]
+    reviewers = [User.objects.get(username=u["username"]) for u in people.USERS
+                 if u["role"] == "fund_reviewer"]
     for spec in demo_content.PROGRAMMES:
         start, end = _window(spec, ctx.today)
         Programme.objects.get_or_create(code=spec["code"], defaults={
@@ -59,13 +67,12 @@ def seed_funds(ctx: SeedContext) -> None:
             "cap_per_company_yuan": Decimal(spec["cap_per_company_yuan"]),
             "window_start": start, "window_end": end,
             "required_documents": spec["required_documents"][:3],
-            "review_steps": spec["review_steps"]})
+            # One reviewer records one step of an application: the demo office has as many
+            # steps as reviewers, and being small, lets the approver be one of them.
+            "review_steps": spec["review_steps"][:max(1, len(reviewers))],
+            "approver_may_review": True})
     if Application.objects.exists():
         return
-    staff = [User.objects.get(username=u["username"]) for u in people.USERS
-             if u["role"] == "investment_staff"]
-    reviewers = [User.objects.get(username=u["username"]) for u in people.USERS
-                 if u["role"] == "fund_reviewer"]
     projects = list(Project.objects.filter(stage__kind=Stage.Kind.WON, confidential=False)
                     .select_related("company").order_by("pk"))
     programmes = list(Programme.objects.order_by("code"))
@@ -98,11 +105,15 @@ def _walk(ctx, application, path, drafter, reviewer, reviewers, amount):
                 services.review_record(application=application,
                                        by=reviewers[number % len(reviewers)], decision="pass",
                                        opinion="材料齐全，符合申报条件", score=80 + number * 3)
-        elif step in ("publicity", "publicity_past"):
-            start = today - timedelta(days=12) if step == "publicity_past" else today
-            services.application_transition(
-                application=application, to=State.PUBLICITY, by=reviewer,
-                publicity_start=start, publicity_end=start + timedelta(days=7))
+        elif step == "publicity":
+            # From today for the programme's period (the service's defaults).
+            services.application_transition(application=application, to=State.PUBLICITY,
+                                            by=reviewer)
+        elif step == "publicity_past":
+            # A publicity that is over: its review ended weeks ago, and it ran from then.
+            start = _backdate(application, days=REVIEWED_DAYS_AGO)
+            services.application_transition(application=application, to=State.PUBLICITY,
+                                            by=reviewer, publicity_start=start)
         elif step == "approved":
             try:
                 services.application_transition(application=application, to=State.APPROVED,
@@ -126,4 +137,14 @@ def _walk(ctx, application, path, drafter, reviewer, reviewers, amount):
             actor = drafter if step in ("submitted", "withdrawn") else reviewer
             services.application_transition(application=application, to=step, by=actor,
                                             note=NOTES.get(step, ""))
-from . import volume  # noqa: E402,F401  bulk seeders for --scale N > 1 (bench)
+
+
+def _backdate(application, *, days: int) -> date:
+    """Move the application's history so far `days` into the past (demo data only: the
+    services stamp every step with the current moment). Returns the day its review ended."""
+    shift = timedelta(days=days)
+    Transition.objects.filter(application=application).update(at=F("at") - shift)
+    Review.objects.filter(application=application).update(at=F("at") - shift)
+    Application.objects.filter(pk=application.pk).update(
+        state_changed_at=F("state_changed_at") - shift, submitted_at=F("submitted_at") - shift)
+    return rules.previous_step_ended(Application.objects.get(pk=application.pk))

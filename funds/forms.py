@@ -1,7 +1,7 @@
 """Forms for the fund screens. They only parse input: the workflow and money rules live in
 services.py, so a page and the API refuse the same things with the same reasons."""
 
-from datetime import timedelta
+from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -12,7 +12,7 @@ from crm.core.templatetags.crm_tags import money
 from leads.forms import CompanySelect, ProjectChoiceField
 from leads.models import Company, Project, Stage
 
-from . import workflow
+from . import rules, workflow
 from .models import MONEY, Programme, Review, State
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -103,11 +103,10 @@ class TransitionForm(forms.Form):
                                     widget=DATE_INPUT)
 
     @classmethod
-    def for_move(cls, move: workflow.Move, *, application) -> "TransitionForm":
-        today = timezone.localdate()
-        form = cls(initial={"to": move.target, "publicity_start": today,
-                            "publicity_end": today + timedelta(days=workflow.PUBLICITY_DAYS)},
-                   auto_id=f"id_{move.target}_%s")
+    def for_move(cls, move: workflow.Move, *, application, today: date | None = None
+                 ) -> "TransitionForm":
+        today = today or timezone.localdate()
+        form = cls(initial={"to": move.target}, auto_id=f"id_{move.target}_%s")
         keep = {"to"}
         if move.needs_note:
             keep.add("note")
@@ -122,18 +121,18 @@ class TransitionForm(forms.Form):
                 form.fields["amount"].help_text += " " + _(
                     "The publicity ends on %(end)s; approve after that day.") % {
                     "end": f"{application.publicity_end:%Y-%m-%d}"}
-        if move.target == State.PUBLICITY:
+        if move.asks_publicity:
             keep |= {"publicity_start", "publicity_end"}
+            # Propose the shortest window the rules allow; the service checks what is sent.
+            start, end = rules.default_publicity(application, today=today)
+            form.initial.update(publicity_start=start, publicity_end=end)
+            form.fields["publicity_end"].help_text = _(
+                "At least %(days)s working days; empty: %(end)s.") % {
+                "days": application.programme.publicity_working_days,
+                "end": f"{end:%Y-%m-%d}"}
         for name in set(form.fields) - keep:
             del form.fields[name]
         return form
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("publicity_start"), data.get("publicity_end")
-        if start and end and end < start:
-            self.add_error("publicity_end", _("The publicity cannot end before it starts."))
-        return data
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

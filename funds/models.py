@@ -4,6 +4,7 @@ Money is Decimal yuan (元) throughout. The workflow (states and who may move an
 between them) is declared once, in workflow.py; every move is a Transition row.
 """
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,6 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import Role, user_roles
+from crm.core.dates import day_start, working_days_back
+from leads.models import Project
+
+from . import states
+from .states import State
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -49,6 +55,15 @@ class Programme(models.Model):
         _("review steps"), default=list, blank=True,
         help_text=_("Ordered codes: first_review, second_review, expert_review, site_check."),
     )
+    publicity_working_days = models.PositiveSmallIntegerField(
+        _("publicity period (working days)"), default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("The publicity (公示) lasts at least this many working days; its end "
+                    "defaults to the start plus this period."))
+    approver_may_review = models.BooleanField(
+        _("the approver may have reviewed"), default=False,
+        help_text=_("For small offices with few reviewers: the approver may be one who "
+                    "recorded a review step. The drafter never may."))
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
@@ -64,6 +79,8 @@ class Programme(models.Model):
                 condition=Q(cap_per_company_yuan__isnull=True)
                 | Q(cap_per_company_yuan__lte=models.F("budget_yuan")),
                 name="programme_cap_within_budget"),
+            models.CheckConstraint(condition=Q(publicity_working_days__gte=1),
+                                   name="programme_publicity_at_least_a_day"),
         ]
 
     def __str__(self) -> str:
@@ -74,28 +91,10 @@ class Programme(models.Model):
         return [str(labels.get(step, step)) for step in self.review_steps]
 
 
-class State(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    NEEDS_SUPPLEMENT = "needs_supplement", _("Needs supplement")
-    REFUSED = "refused", _("Refused at intake")
-    ACCEPTED = "accepted", _("Accepted")
-    UNDER_REVIEW = "under_review", _("Under review")
-    PUBLICITY = "publicity", _("Publicity")
-    APPROVED = "approved", _("Approved")
-    DECLINED = "declined", _("Declined")
-    DISBURSING = "disbursing", _("Disbursing")
-    DISBURSED = "disbursed", _("Disbursed")
-    CLOSED = "closed", _("Closed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    CLAWED_BACK = "clawed_back", _("Clawed back")
-
-
-# States whose approved amount is committed against the programme's budget.
-COMMITTED_STATES = (State.APPROVED, State.DISBURSING, State.DISBURSED, State.CLOSED,
-                    State.CLAWED_BACK)
-# States waiting for a reviewer (the 5-working-day reminder and "waiting longer than N days").
-WAITING_STATES = (State.SUBMITTED, State.ACCEPTED, State.UNDER_REVIEW)
+# The declaration of the states (states.py) is the one source of the states and their groups;
+# these names stay importable from here (the dashboards and the tests read them).
+COMMITTED_STATES = states.COMMITTED_STATES  # approved amounts count against the budget
+WAITING_STATES = states.WAITING_STATES  # waiting for a reviewer
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -112,12 +111,20 @@ class ApplicationQuerySet(models.QuerySet):
         if Role.ADMINISTRATOR in roles:
             q |= Q(project__isnull=True) | Q(project__confidential=False)
         if Role.INVESTMENT_STAFF in roles:
-            from leads.models import Project
-
             visible_projects = Project.objects.visible_to(user)
             q |= Q(created_by=user) | Q(project__in=visible_projects.values("pk"))
             q |= Q(project__isnull=True, company__in=visible_projects.values("company"))
         return self.filter(pk__in=Application.objects.filter(q).values("pk"))
+
+    def waiting_review(self, days: int, today: date):
+        """Waiting on a reviewer (the declaration's "waiting on") and unchanged for `days`
+        working days as of `today`: an application that arrived on a Friday has waited 5
+        working days on the next Friday (crm.core.dates.add_working_days). The one rule
+        behind the list's ?waiting_days=, the funds.review_waiting reminder and the review
+        dashboard's "waiting long"; working_days_back turns it into a moment SQL compares."""
+        cutoff = working_days_back(today, max(int(days), 0))
+        return self.filter(state__in=WAITING_STATES,
+                           state_changed_at__lt=day_start(cutoff + timedelta(days=1)))
 
 
 class Application(models.Model):
@@ -173,6 +180,11 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"{self.company} · {self.programme}"
+
+    @property
+    def state_info(self) -> states.StateInfo:
+        """What the declaration says about the current state (badge, editable, waiting on)."""
+        return states.STATES[self.state]
 
     @property
     def current_review_step(self) -> str | None:

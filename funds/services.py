@@ -1,54 +1,121 @@
-"""Writes for fund applications. Every state change goes through _move(), which writes the
-Transition row; the workflow table (workflow.py) says which moves exist and who makes them.
+"""Writes for fund applications. Every state change goes through _move(), which refuses any
+(source, target) pair the workflow (workflow.py) does not declare, runs the move's guard and
+effect and writes the Transition row. Who may act is checked first, by the predicates of
+permissions.py, and refused with the reason (PermissionDenied: 403 on a page and in the API).
 
 Money invariants: approved ≤ requested, ≤ the programme's per-company cap, and the sum
-approved in a programme ≤ its budget. Approval locks the programme row (SELECT ... FOR
-UPDATE) before summing, so two reviewers approving at the same moment queue up and the second
-sees the first's amount: the budget can never be overspent. Paid ≤ approved is checked under a
-lock on the application row.
+approved in a programme ≤ its budget (rules.require_amount_fits, the approval's guard, which
+locks the programme row first: concurrent approvals queue up and the budget can never be
+overspent). Paid ≤ approved is checked under a lock on the application row.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.exceptions import ConflictError
+from crm.core.permissions import require
 from crm.core.uploads import validate_upload
 
 from . import permissions, workflow
 from .models import (
-    COMMITTED_STATES,
     Application,
     ApplicationDocument,
     Disbursement,
     Programme,
     Review,
+    ReviewStep,
     State,
     Transition,
 )
 
 DOCUMENT_TYPES = {"pdf", "jpg", "jpeg", "png", "docx", "xlsx"}
-EDITABLE_STATES = (State.DRAFT, State.NEEDS_SUPPLEMENT)
-TRANCHE_STATES = (State.APPROVED, State.DISBURSING)  # tranches are planned and paid
-CLAWBACK_STATES = (State.DISBURSING, State.DISBURSED, State.CLOSED)  # money was paid
+# The declaration's state groups, under the names the views and tests know.
+EDITABLE_STATES = workflow.EDITABLE_STATES
+TRANCHE_STATES = workflow.TRANCHE_STATES  # tranches are planned and paid
+CLAWBACK_STATES = workflow.CLAWBACK_STATES  # money was paid
 
 
-def _move(application: Application, *, to: str, by, note: str = "",
-          amount: Decimal | None = None) -> Transition:
+def _illegal(source: str, target: str) -> ConflictError:
+    labels = dict(State.choices)
+    move = workflow.find_move(source, target)
+    if move is not None and move.system:
+        reason = (_("“%(to)s” follows from recording payments, not from a manual move.")
+                  if move.event == workflow.PAYMENT else
+                  _("“%(to)s” follows from recording a clawback, not from a manual move."))
+    else:
+        reason = _("An application that is “%(from)s” cannot become “%(to)s”.")
+    return ConflictError(reason % {"from": labels.get(source, source),
+                                   "to": labels.get(target, target)},
+                         code="illegal_transition")
+
+
+def _move(application: Application, *, to: str, by, system: bool = False, note: str = "",
+          amount: Decimal | None = None, today: date | None = None,
+          publicity_start: date | None = None,
+          publicity_end: date | None = None) -> Transition:
+    """The one door every state change goes through, on a locked application: the move must
+    be declared (workflow.MOVES) and of the kind asked for (a person's or the system's), its
+    reason given if it needs one, its guard must hold; then its effect applies and the
+    Transition row is written. The caller has checked who may make it."""
+    source = application.state
+    move = workflow.find_move(source, to)
+    if move is None or move.system != system:
+        raise _illegal(source, to)
+    if move.needs_note and not note.strip():
+        raise ValidationError({"note": _("Give the reason; the company will be told.")})
     now = timezone.now()
-    transition = Transition.objects.create(application=application, from_state=application.state,
-                                           to_state=to, by=by, at=now, note=note, amount=amount)
+    attempt = workflow.Attempt(application=application, by=by, now=now,
+                               today=today or timezone.localdate(), note=note, amount=amount,
+                               publicity_start=publicity_start, publicity_end=publicity_end)
+    if move.guard is not None:
+        move.guard(attempt)
+    if move.effect is not None:
+        move.effect(attempt)
+    transition = Transition.objects.create(application=application, from_state=source,
+                                           to_state=to, by=by, at=now, note=note,
+                                           amount=amount)
     application.state = to
     application.state_changed_at = now
-    if to == State.SUBMITTED and application.submitted_at is None:
-        application.submitted_at = now
     application.save()
     return transition
+
+
+# --- Who acts: the reasons a person is refused -------------------------------------------------
+def _require_drafter(by, application: Application) -> None:
+    require(permissions.is_drafter(by, application),
+            _("Only the investment staff who drafted this application or work on its project "
+              "can do this."))
+
+
+def _require_independent_reviewer(by, application: Application) -> None:
+    require(permissions.is_fund_reviewer(by), _("Only a fund reviewer can do this."))
+    require(not permissions.has_stake(by, application),
+            _("You drafted this application or work on its project, so you cannot review, "
+              "approve, pay or claw it back."))
+
+
+def _require_approver(by, application: Application) -> None:
+    _require_independent_reviewer(by, application)
+    require(permissions.can_approve(by, application),
+            _("You recorded a review step of this application; another reviewer must approve "
+              "it."))
+
+
+def _require_actor(by, application: Application, actor: str) -> None:
+    if actor == workflow.DRAFTER:
+        _require_drafter(by, application)
+    elif actor == workflow.REVIEWER:
+        _require_independent_reviewer(by, application)
+    elif actor == workflow.APPROVER:
+        _require_approver(by, application)
+    else:
+        require(False)
 
 
 def _lock(application: Application) -> Application:
@@ -60,8 +127,8 @@ def _lock(application: Application) -> Application:
 def application_create(*, by, programme: Programme, company, requested_amount: Decimal,
                        project=None, title: str = "", today: date | None = None) -> Application:
     today = today or timezone.localdate()
-    if not permissions.can_create_application(by):
-        raise PermissionDenied
+    require(permissions.can_create_application(by),
+            _("Only investment staff draft applications."))
     if project is not None and project.company_id != company.pk:
         raise ValidationError({"project": _("The project belongs to another company.")})
     if not programme.is_active or not (programme.window_start <= today <= programme.window_end):
@@ -86,6 +153,7 @@ def application_create(*, by, programme: Programme, company, requested_amount: D
 @transaction.atomic
 def application_update(*, application: Application, by, **fields) -> Application:
     application = _lock(application)
+    _require_drafter(by, application)
     if application.state not in EDITABLE_STATES:
         raise ConflictError(_("Only a draft or an application sent back for a supplement can "
                               "be edited."), code="state")
@@ -98,8 +166,7 @@ def application_update(*, application: Application, by, **fields) -> Application
 
 @transaction.atomic
 def document_add(*, application: Application, by, name: str, file) -> ApplicationDocument:
-    if not permissions.can_upload_documents(by, application):
-        raise PermissionDenied
+    _require_drafter(by, application)
     if application.state not in EDITABLE_STATES:
         raise ConflictError(_("Documents can be added while the application is a draft or "
                               "needs a supplement."), code="state")
@@ -114,112 +181,33 @@ def document_add(*, application: Application, by, name: str, file) -> Applicatio
     return document
 
 
-def missing_documents(application: Application) -> list[str]:
-    present = set(application.documents.values_list("name", flat=True))
-    return [name for name in application.programme.required_documents if name not in present]
-
-
-def committed_total(programme: Programme, *, exclude_pk=None) -> Decimal:
-    applications = programme.applications.filter(state__in=COMMITTED_STATES)
-    if exclude_pk:
-        applications = applications.exclude(pk=exclude_pk)
-    return applications.aggregate(total=Sum("approved_amount"))["total"] or Decimal("0")
-
-
-def _check_approval(application: Application, amount: Decimal | None) -> None:
-    """The money rules, with the programme row locked by the caller."""
-    if amount is None:
-        raise ValidationError({"amount": _("Enter the approved amount.")})
-    if amount <= 0:
-        raise ValidationError({"amount": _("The approved amount must be positive.")})
-    if amount > application.requested_amount:
-        raise ConflictError(_("The approved amount %(amount)s exceeds the requested "
-                              "%(requested)s.") % {"amount": amount,
-                                                   "requested": application.requested_amount},
-                            code="over_requested")
-    programme = application.programme
-    cap = programme.cap_per_company_yuan
-    if cap is not None:
-        company_total = (programme.applications
-                         .filter(company=application.company, state__in=COMMITTED_STATES)
-                         .exclude(pk=application.pk)
-                         .aggregate(total=Sum("approved_amount"))["total"] or Decimal("0"))
-        if company_total + amount > cap:
-            raise ConflictError(_("This company would receive %(total)s yuan from the "
-                                  "programme; the cap is %(cap)s.") % {
-                "total": company_total + amount, "cap": cap}, code="over_cap")
-    used = committed_total(programme, exclude_pk=application.pk)
-    if used + amount > programme.budget_yuan:
-        raise ConflictError(_("Approving %(amount)s would exceed the budget: %(used)s of "
-                              "%(budget)s yuan is already approved, %(left)s remains.") % {
-            "amount": amount, "used": used, "budget": programme.budget_yuan,
-            "left": programme.budget_yuan - used}, code="over_budget")
-
-
 @transaction.atomic
 def application_transition(*, application: Application, to: str, by, note: str = "",
                            amount: Decimal | None = None, publicity_start: date | None = None,
-                           publicity_end: date | None = None) -> Application:
-    """Move an application along the workflow, or refuse with the reason (ConflictError)."""
+                           publicity_end: date | None = None,
+                           today: date | None = None) -> Application:
+    """A person's move along the workflow (workflow.MOVES), or its refusal with the reason:
+    ConflictError for a move that does not exist or whose guard fails, ValidationError naming
+    the field to correct, PermissionDenied when `by` may not make it."""
     application = _lock(application)
-    source = application.state
-    move = workflow.find_move(source, to)
-    if move is None:
-        labels = dict(State.choices)
-        if (source, to) in workflow.SYSTEM_MOVES:
-            reason = _("“%(to)s” follows from recording payments, not from a manual move.")
-        else:
-            reason = _("An application that is “%(from)s” cannot become “%(to)s”.")
-        raise ConflictError(reason % {"from": labels.get(source, source),
-                                      "to": labels.get(to, to)}, code="illegal_transition")
-    if not permissions.may_act_as(by, application, move.actor):
-        if move.actor == workflow.REVIEWER and application.created_by_id == by.pk:
-            raise PermissionDenied(_("You drafted this application, so you cannot review it."))
-        raise PermissionDenied
-    if move.needs_note and not note.strip():
-        raise ValidationError({"note": _("Give the reason; the company will be told.")})
-    today = timezone.localdate()
-    if to == State.SUBMITTED:
-        missing = missing_documents(application)
-        if missing:
-            raise ConflictError(_("Missing documents: %(names)s.") % {
-                "names": "、".join(missing)}, code="missing_documents")
-    elif to == State.UNDER_REVIEW:
-        application.review_step_index = 0
-    elif to == State.PUBLICITY:
-        pending = application.current_review_step
-        if pending is not None:
-            from .models import ReviewStep
-
-            raise ConflictError(_("The review step “%(step)s” has not been passed yet.") % {
-                "step": dict(ReviewStep.choices).get(pending, pending)}, code="review_pending")
-        application.publicity_start = publicity_start or today
-        application.publicity_end = publicity_end or (
-            application.publicity_start + timedelta(days=workflow.PUBLICITY_DAYS))
-        if application.publicity_end < application.publicity_start:
-            raise ValidationError({"publicity_end": _("The publicity cannot end before it "
-                                                      "starts.")})
-    elif to == State.APPROVED:
-        if application.publicity_end and application.publicity_end >= today:
-            raise ConflictError(_("The publicity period runs until %(end)s; approve after it "
-                                  "ends.") % {"end": application.publicity_end},
-                                code="publicity_running")
-        # Lock the programme: concurrent approvals of the same programme queue up here.
-        Programme.objects.select_for_update().get(pk=application.programme_id)
-        _check_approval(application, amount)
-        application.approved_amount = amount
-    _move(application, to=to, by=by, note=note, amount=amount if to == State.APPROVED else None)
+    move = workflow.find_move(application.state, to)
+    if move is None or move.system:
+        raise _illegal(application.state, to)
+    _require_actor(by, application, move.actor)
+    _move(application, to=to, by=by, note=note, today=today,
+          amount=amount if move.needs_amount else None,
+          publicity_start=publicity_start if move.asks_publicity else None,
+          publicity_end=publicity_end if move.asks_publicity else None)
     return application
 
 
 @transaction.atomic
 def review_record(*, application: Application, by, decision: str, opinion: str,
                   score: int | None = None) -> Review:
+    """Record `by`'s opinion on the current review step; a pass moves to the next step. One
+    reviewer records at most one step of an application (separation of duties)."""
     application = _lock(application)
-    if not permissions.is_independent_reviewer(by, application):
-        if application.created_by_id == by.pk:
-            raise PermissionDenied(_("You drafted this application, so you cannot review it."))
-        raise PermissionDenied
+    _require_independent_reviewer(by, application)
     if application.state != State.UNDER_REVIEW:
         raise ConflictError(_("Reviews are recorded while the application is under review."),
                             code="state")
@@ -229,6 +217,9 @@ def review_record(*, application: Application, by, decision: str, opinion: str,
                             code="state")
     if Review.objects.filter(application=application, step=step, reviewer=by).exists():
         raise ConflictError(_("You have already reviewed this step."), code="duplicate")
+    require(not permissions.has_reviewed(by, application),
+            _("You recorded another review step of this application; a different reviewer "
+              "must record “%(step)s”.") % {"step": dict(ReviewStep.choices).get(step, step)})
     review = Review(application=application, step=step, reviewer=by, opinion=opinion,
                     score=score, decision=decision)
     review.full_clean()
@@ -248,8 +239,7 @@ def paid_total(application: Application) -> Decimal:
 def disbursement_plan(*, application: Application, by, amount: Decimal, planned_on: date,
                       milestone=None) -> Disbursement:
     application = _lock(application)
-    if not permissions.can_manage_money(by, application):
-        raise PermissionDenied
+    _require_independent_reviewer(by, application)
     if application.state not in TRANCHE_STATES:
         raise ConflictError(_("Tranches are planned once the application is approved."),
                             code="state")
@@ -269,11 +259,9 @@ def disbursement_plan(*, application: Application, by, amount: Decimal, planned_
 
 
 def _milestone_reached(application: Application, milestone) -> bool:
-    from leads.models import StageEvent
+    from leads.models import Project
 
-    return StageEvent.objects.filter(project_id=application.project_id,
-                                     to_stage__order__gte=milestone.order,
-                                     to_stage__kind=milestone.kind).exists()
+    return Project.objects.filter(pk=application.project_id).reached(milestone).exists()
 
 
 @transaction.atomic
@@ -281,8 +269,7 @@ def disbursement_pay(*, disbursement: Disbursement, by, paid_on: date,
                      amount: Decimal | None = None) -> Disbursement:
     application = _lock(disbursement.application)
     disbursement = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
-    if not permissions.can_manage_money(by, application):
-        raise PermissionDenied
+    _require_independent_reviewer(by, application)
     if disbursement.paid_amount is not None:
         raise ConflictError(_("This tranche has been paid already."), code="state")
     if application.state not in TRANCHE_STATES:
@@ -303,7 +290,7 @@ def disbursement_pay(*, disbursement: Disbursement, by, paid_on: date,
     disbursement.save()
     target = State.DISBURSED if total == application.approved_amount else State.DISBURSING
     if application.state != target:
-        _move(application, to=target, by=by, amount=amount,
+        _move(application, to=target, by=by, system=True, amount=amount,
               note=_("Tranche paid on %(day)s") % {"day": paid_on})
     return disbursement
 
@@ -313,8 +300,7 @@ def clawback_record(*, application: Application, by, amount: Decimal, reason: st
                     on: date | None = None) -> Disbursement:
     """Recover money already paid: a negative disbursement with its reason."""
     application = _lock(application)
-    if not permissions.can_manage_money(by, application):
-        raise PermissionDenied
+    _require_independent_reviewer(by, application)
     if application.state not in CLAWBACK_STATES:
         raise ConflictError(_("Only money that was paid can be clawed back."), code="state")
     if not reason.strip():
@@ -327,5 +313,5 @@ def clawback_record(*, application: Application, by, amount: Decimal, reason: st
     clawback = Disbursement.objects.create(
         application=application, kind=Disbursement.Kind.CLAWBACK, planned_amount=-amount,
         planned_on=on, paid_amount=-amount, paid_on=on, reason=reason, created_by=by)
-    _move(application, to=State.CLAWED_BACK, by=by, note=reason, amount=-amount)
+    _move(application, to=State.CLAWED_BACK, by=by, system=True, note=reason, amount=-amount)
     return clawback

@@ -2,8 +2,9 @@
 
 Views parse input, call one selector or one service, and render. A service's refusal
 (ValidationError, ConflictError) becomes a message naming the reason and the user lands back
-on the application; acting outside one's role stays a PermissionDenied, which Django answers
-with 403. Which buttons and forms appear is decided by the same permissions and workflow
+on the application; a refusal of who acts (PermissionDenied: a role, a conflict of interest,
+a duty already held) answers 403 with the application page and the service's reason as its
+message. Which buttons and forms appear is decided by the same permissions and workflow
 table the services check, so the page never offers what the service would refuse.
 """
 
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
-from crm.core.views_helpers import add_service_error, paginate
+from crm.core.views_helpers import add_service_error, attempt, paginate
 
-from . import permissions, selectors, services
+from . import permissions, rules, selectors, services
 from .forms import (
     ApplicationForm,
     ClawbackForm,
@@ -28,7 +29,7 @@ from .forms import (
     TranchePlanForm,
     TransitionForm,
 )
-from .models import WAITING_STATES, Disbursement, State
+from .models import Disbursement, State
 
 
 # --- Programmes ---------------------------------------------------------------------------------
@@ -49,7 +50,6 @@ def programme_detail(request, pk):
         "figures": selectors.programme_figures(programme),
         "page": page, "querystring": querystring,
         "can_create": permissions.can_create_application(request.user),
-        "waiting_states": WAITING_STATES,
     })
 
 
@@ -60,7 +60,6 @@ def application_list(request):
     return render(request, "funds/application_list.html", {
         "filter": filterset, "page": page, "querystring": querystring,
         "can_create": permissions.can_create_application(request.user),
-        "waiting_states": WAITING_STATES,
     })
 
 
@@ -104,16 +103,15 @@ def application_detail(request, pk):
     state = application.state
     today = timezone.localdate()
 
-    missing = services.missing_documents(application)
-    can_upload = (state in services.EDITABLE_STATES
+    missing = rules.missing_documents(application)
+    can_upload = (application.state_info.editable
                   and permissions.can_upload_documents(user, application))
 
     reviews = list(application.reviews.select_related("reviewer"))
     step = application.current_review_step
-    # One review per step and reviewer: once given, the form would only be refused.
+    # One step per reviewer: once they recorded one, the form would only be refused.
     can_review = (state == State.UNDER_REVIEW and step is not None
-                  and permissions.is_independent_reviewer(user, application)
-                  and not any(r.step == step and r.reviewer_id == user.pk for r in reviews))
+                  and permissions.can_review_step(user, application))
 
     manages_money = permissions.can_manage_money(user, application)
     can_pay = manages_money and state in services.TRANCHE_STATES
@@ -149,7 +147,7 @@ def application_detail(request, pk):
         if can_pay else None,
         "clawback_form": (ClawbackForm() if manages_money and state in services.CLAWBACK_STATES
                           else None),
-        "moves": [(move, TransitionForm.for_move(move, application=application))
+        "moves": [(move, TransitionForm.for_move(move, application=application, today=today))
                   for move in selectors.available_moves(user=user, application=application)],
     })
 
@@ -165,17 +163,11 @@ def _refuse_form(request, form) -> None:
     messages.error(request, _("Nothing was saved: %(errors)s") % {"errors": errors})
 
 
-def _attempt(request, service, *, success, **kwargs) -> None:
-    """Call the service; its refusal becomes an error message with the reason. PermissionDenied
-    is not caught: acting outside one's role is a 403, not a message."""
-    try:
-        result = service(by=request.user, **kwargs)
-    except ConflictError as error:
-        messages.error(request, str(error.message))
-    except ValidationError as error:
-        messages.error(request, " ".join(str(message) for message in error.messages))
-    else:
-        messages.success(request, success(result) if callable(success) else success)
+def _act(request, application, service, /, *, success, **kwargs):
+    """The service, then back to the application with its outcome as a message. Acting outside
+    one's role or duty is the service's PermissionDenied: a 403 page with the reason."""
+    attempt(request, service, success=success, **kwargs)
+    return _back(application)
 
 
 @require_POST
@@ -185,11 +177,10 @@ def application_transition(request, pk):
     if not form.is_valid():
         _refuse_form(request, form)
         return _back(application)
-    _attempt(request, services.application_transition, application=application,
-             success=lambda moved: _("The application is now “%(state)s”.") % {
-                 "state": moved.get_state_display()},
-             **form.service_kwargs())
-    return _back(application)
+    return _act(request, application, services.application_transition, application=application,
+                success=lambda moved: _("The application is now “%(state)s”.") % {
+                    "state": moved.get_state_display()},
+                **form.service_kwargs())
 
 
 def document_download(request, pk, document):
@@ -200,17 +191,14 @@ def document_download(request, pk, document):
 @require_POST
 def document_add(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
-    if not permissions.can_upload_documents(request.user, application):
-        raise PermissionDenied
     form = DocumentForm(request.POST, request.FILES,
                         required_documents=application.programme.required_documents)
     if not form.is_valid():
         _refuse_form(request, form)
         return _back(application)
-    _attempt(request, services.document_add, application=application,
-             success=lambda document: _("“%(name)s” uploaded.") % {"name": document.name},
-             **form.service_kwargs())
-    return _back(application)
+    return _act(request, application, services.document_add, application=application,
+                success=lambda document: _("“%(name)s” uploaded.") % {"name": document.name},
+                **form.service_kwargs())
 
 
 @require_POST
@@ -220,11 +208,10 @@ def review_add(request, pk):
     if not form.is_valid():
         _refuse_form(request, form)
         return _back(application)
-    _attempt(request, services.review_record, application=application,
-             success=lambda review: _("Review of “%(step)s” recorded.") % {
-                 "step": review.get_step_display()},
-             **form.cleaned_data)
-    return _back(application)
+    return _act(request, application, services.review_record, application=application,
+                success=lambda review: _("Review of “%(step)s” recorded.") % {
+                    "step": review.get_step_display()},
+                **form.cleaned_data)
 
 
 @require_POST
@@ -234,9 +221,8 @@ def tranche_plan(request, pk):
     if not form.is_valid():
         _refuse_form(request, form)
         return _back(application)
-    _attempt(request, services.disbursement_plan, application=application,
-             success=_("Tranche planned."), **form.cleaned_data)
-    return _back(application)
+    return _act(request, application, services.disbursement_plan, application=application,
+                success=_("Tranche planned."), **form.cleaned_data)
 
 
 @require_POST
@@ -249,9 +235,8 @@ def tranche_pay(request, pk, tranche):
     if not form.is_valid():
         _refuse_form(request, form)
         return _back(application)
-    _attempt(request, services.disbursement_pay, disbursement=disbursement,
-             success=_("Payment recorded."), **form.cleaned_data)
-    return _back(application)
+    return _act(request, application, services.disbursement_pay, disbursement=disbursement,
+                success=_("Payment recorded."), **form.cleaned_data)
 
 
 @require_POST
@@ -261,6 +246,5 @@ def clawback(request, pk):
     if not form.is_valid():
         _refuse_form(request, form)
         return _back(application)
-    _attempt(request, services.clawback_record, application=application,
-             success=_("Clawback recorded."), **form.cleaned_data)
-    return _back(application)
+    return _act(request, application, services.clawback_record, application=application,
+                success=_("Clawback recorded."), **form.cleaned_data)

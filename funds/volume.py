@@ -6,11 +6,14 @@ demo programmes' budgets still hold. Deterministic."""
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from crm.accounts.models import User
 from crm.accounts.roles import Role
+from crm.core.bulk import analyze, bulk_write, reserve_ids
 from crm.core.demo import SeedContext, register_seeder
 from leads.models import Project
-from leads.volume import analyze, bulk_write, reserve_ids, volume_scale
+from leads.volume import volume_scale
 
 from .models import Application, Programme, State, Transition
 
@@ -48,8 +51,6 @@ def seed_funds_volume(ctx: SeedContext) -> None:
     states = list(PATHS)
     n = APPLICATIONS_PER_SCALE * scale
     first = reserve_ids(Application, n)
-    from django.utils import timezone
-
     now = timezone.now()
     rows, transitions = [], []
     for offset in range(n):

@@ -51,11 +51,15 @@ def working_days_back(day: date, days: int) -> date:
     day, n)`. A cutoff for "waiting more than n working days" that SQL can compare with."""
     if days <= 0:
         return day
-    candidate = day
-    while add_working_days(candidate, days) > day:
-        candidate -= timedelta(days=1)
-    # Weekend days right before the first counted day reach the same date: take the latest.
-    return candidate
+    # (since, day] must hold `days` working days: find the last of them counting back from
+    # `day`; the day before it is the latest `since` (earlier weekend days reach no later).
+    counted = 0
+    while True:
+        if is_working_day(day):
+            counted += 1
+            if counted == days:
+                return day - timedelta(days=1)
+        day -= timedelta(days=1)
 
 
 def day_start(day: date) -> datetime:

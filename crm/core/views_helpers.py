@@ -3,6 +3,7 @@ service's refusal into form errors or a message."""
 
 import contextlib
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 
@@ -60,6 +61,27 @@ def add_service_error(form, error: Exception) -> None:
             form.add_error(field if field in form.fields else None, messages)
         return
     form.add_error(None, getattr(error, "messages", [str(error)]))
+
+
+def error_text(error: Exception) -> str:
+    """A service's refusal as one line a person can read."""
+    if isinstance(error, ConflictError):
+        return str(error.message)
+    return " ".join(str(message) for message in getattr(error, "messages", [str(error)]))
+
+
+def attempt(request, service, *, success, **kwargs):
+    """Call `service(by=request.user, **kwargs)`: its refusal (a clash, a rule) becomes an
+    error message with the reason and None is returned; on success the message `success`
+    (a text, or a function of the result) is shown and the result returned. PermissionDenied
+    is not caught: acting outside one's role is a 403, not a message."""
+    try:
+        result = service(by=request.user, **kwargs)
+    except (ConflictError, ValidationError) as error:
+        messages.error(request, error_text(error))
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
 
 
 def wants_json(request) -> bool:

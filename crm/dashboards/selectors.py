@@ -376,6 +376,7 @@ class ReviewQueue:
     applications: list
     url: str
     waiting_long_url: str
+    days: int  # the threshold "waiting long" counts with, in working days
 
 
 def review_queue(*, user, limit: int = 10, today: date | None = None) -> ReviewQueue:
@@ -394,7 +395,8 @@ def review_queue(*, user, limit: int = 10, today: date | None = None) -> ReviewQ
     return ReviewQueue(
         count=waiting.count(), waiting_long=waiting.waiting_review(days, today).count(),
         applications=list(waiting.order_by("state_changed_at", "pk")[:limit]),
-        url=f"{url}?{params.urlencode()}", waiting_long_url=f"{url}?{long_params.urlencode()}")
+        url=f"{url}?{params.urlencode()}", waiting_long_url=f"{url}?{long_params.urlencode()}",
+        days=days)
 
 
 def chain_map(*, user, filters: DashboardFilters) -> list:

@@ -1,6 +1,7 @@
 """The fund screens, through HTTP: what each role sees, the workflow driven from the pages,
 refusals shown as messages, access, and query counts on the list pages."""
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -12,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.accounts.roles import Role
-from funds import services
+from crm.core.dates import add_working_days
+from funds import services, workflow
 from funds.models import (
     Application,
     ApplicationDocument,
@@ -20,7 +22,8 @@ from funds.models import (
     State,
     Transition,
 )
-from tests.factories import CompanyFactory, make_programme, make_project
+from tests.factories import CompanyFactory, UserFactory, make_programme, make_project
+from tests.funds.helpers import backdate, past_publicity
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
@@ -45,6 +48,7 @@ def english(client):
 def people(make_user):
     return {"staff": make_user(Role.INVESTMENT_STAFF, full_name="王专员"),
             "reviewer": make_user(Role.FUND_REVIEWER, full_name="李审核"),
+            "approver": make_user(Role.FUND_REVIEWER, full_name="赵审批"),
             "leader": make_user(Role.LEADER, full_name="张局长")}
 
 
@@ -60,6 +64,13 @@ def error_messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
 
 
+def shown_errors(response) -> str:
+    """The page's own text, where the flash messages are rendered."""
+    from html import unescape
+
+    return unescape(response.content.decode())
+
+
 def draft(drafter, programme, *, amount="300000", company=None, project=None):
     application = services.application_create(
         by=drafter, programme=programme, requested_amount=Decimal(amount),
@@ -69,22 +80,31 @@ def draft(drafter, programme, *, amount="300000", company=None, project=None):
     return application
 
 
-def to_publicity(application, drafter, reviewer):
+def to_review(application, drafter, reviewer):
     services.application_transition(application=application, to=State.SUBMITTED, by=drafter)
     for to in (State.ACCEPTED, State.UNDER_REVIEW):
         services.application_transition(application=application, to=to, by=reviewer)
+    return application
+
+
+def to_publicity(application, drafter, reviewer):
+    """Reviewed three weeks ago (history moved back), and a publicity from then that is over."""
+    to_review(application, drafter, reviewer)
     services.review_record(application=application, by=reviewer, decision="pass",
                            opinion="符合条件", score=88)
+    backdate(application)
+    start, end = past_publicity()
     services.application_transition(application=application, to=State.PUBLICITY, by=reviewer,
-                                    publicity_start=TODAY - 10 * DAY,
-                                    publicity_end=TODAY - 3 * DAY)
+                                    publicity_start=start, publicity_end=end)
     return Application.objects.get(pk=application.pk)
 
 
-def approve(application, drafter, reviewer, amount):
+def approve(application, drafter, reviewer, amount, approver=None):
+    """Approved by someone who reviewed none of it (a fresh reviewer unless given)."""
     application = to_publicity(application, drafter, reviewer)
+    approver = approver or UserFactory(roles=[Role.FUND_REVIEWER])
     return services.application_transition(application=application, to=State.APPROVED,
-                                           by=reviewer, amount=Decimal(amount))
+                                           by=approver, amount=Decimal(amount))
 
 
 # --- Every page, every role -----------------------------------------------------------------
@@ -246,9 +266,13 @@ def test_reviewer_takes_an_application_to_approval_through_the_pages(people, cli
     assert response.status_code == 302 and not error_messages(response)
     assert application.reviews.get().reviewer == reviewer
     assert client.get(detail_url(application)).context["review_form"] is None
-    move(State.PUBLICITY, publicity_start=str(TODAY - 10 * DAY),
-         publicity_end=str(TODAY - 3 * DAY))
-    assert application.publicity_end == TODAY - 3 * DAY
+    backdate(application)  # reviewed three weeks ago, so a publicity from then is over
+    start, end = past_publicity()
+    move(State.PUBLICITY, publicity_start=str(start), publicity_end=str(end))
+    assert application.publicity_end == end
+    # The reviewer reviewed it: approving is another reviewer's duty, and no button offers it.
+    assert 'data-move="approved"' not in client.get(detail_url(application)).content.decode()
+    client = client_for(people["approver"])
     move(State.APPROVED, amount="300000")
     assert application.approved_amount == Decimal("300000")
 
@@ -268,9 +292,9 @@ def test_approval_above_the_remaining_budget_is_refused_with_the_reason(people, 
     application = to_publicity(draft(staff, programme, amount="500000"), staff, reviewer)
     transitions = Transition.objects.count()
 
-    response = client_for(reviewer).post(transition_url(application),
-                                         {"to": State.APPROVED, "amount": "300000"},
-                                         follow=True)
+    response = client_for(people["approver"]).post(transition_url(application),
+                                                   {"to": State.APPROVED, "amount": "300000"},
+                                                   follow=True)
     assert response.status_code == 200
     [message] = error_messages(response)
     assert "would exceed the budget" in message and "200000" in message
@@ -289,24 +313,26 @@ def test_an_illegal_move_is_a_message_and_changes_nothing(people, english, clien
     assert application.state == State.DRAFT
 
 
-def test_publicity_ending_before_it_starts_is_refused_by_the_form(people, english, client_for):
+def test_publicity_ending_before_it_starts_is_refused_with_the_reason(people, english,
+                                                                     client_for):
+    """The service's rule, not a second one in the form: it names the earliest end."""
     staff, reviewer = people["staff"], people["reviewer"]
-    application = draft(staff, make_programme())
-    services.application_transition(application=application, to=State.SUBMITTED, by=staff)
-    for to in (State.ACCEPTED, State.UNDER_REVIEW):
-        services.application_transition(application=application, to=to, by=reviewer)
+    application = to_review(draft(staff, make_programme()), staff, reviewer)
     services.review_record(application=application, by=reviewer, decision="pass",
                            opinion="符合条件")
+    today = timezone.localdate()
     response = client_for(reviewer).post(transition_url(application), {
-        "to": State.PUBLICITY, "publicity_start": str(TODAY), "publicity_end": str(TODAY - DAY)},
+        "to": State.PUBLICITY, "publicity_start": str(today), "publicity_end": str(today - DAY)},
         follow=True)
     assert response.status_code == 200
-    assert any("cannot end before it starts" in message for message in error_messages(response))
+    [message] = error_messages(response)
+    assert f"{add_working_days(today, 5):%Y-%m-%d} at the earliest" in message
     application.refresh_from_db()
     assert application.state == State.UNDER_REVIEW and application.publicity_start is None
 
 
-def test_the_drafter_who_is_also_a_reviewer_gets_no_reviewer_actions(make_user, client_for):
+def test_the_drafter_who_is_also_a_reviewer_gets_no_reviewer_actions(make_user, english,
+                                                                     client_for):
     both = make_user(Role.INVESTMENT_STAFF, Role.FUND_REVIEWER)
     application = draft(both, make_programme())
     services.application_transition(application=application, to=State.SUBMITTED, by=both)
@@ -321,6 +347,10 @@ def test_the_drafter_who_is_also_a_reviewer_gets_no_reviewer_actions(make_user, 
 
     response = client.post(transition_url(application), {"to": State.ACCEPTED})
     assert response.status_code == 403
+    reason = ("You drafted this application or work on its project, so you cannot review, "
+              "approve, pay or claw it back.")
+    # The 403 page says why, in the product's frame.
+    assert reason in shown_errors(response) and 'class="sidebar"' in shown_errors(response)
     application.refresh_from_db()
     assert application.state == State.SUBMITTED
 
@@ -464,3 +494,123 @@ def test_an_application_of_a_confidential_project_stays_with_its_team(people, ma
     assert application not in listed.object_list
     assert client_for(people["leader"]).get(detail_url(application)).status_code == 200
     assert client_for(staff).get(detail_url(application)).status_code == 200
+
+
+# --- Publicity (公示) and duties, through the pages ---------------------------------------------
+def test_backdated_or_short_publicity_is_refused_on_the_page(people, english, client_for):
+    """The reproduced bug through the page: a publicity typed a month before the review ended
+    and two days long, then an approval at once. Refused with the reasons; the right one passes
+    and approval waits for its end."""
+    staff, reviewer = people["staff"], people["reviewer"]
+    application = to_review(draft(staff, make_programme()), staff, reviewer)
+    services.review_record(application=application, by=reviewer, decision="pass",
+                           opinion="符合条件")
+    today = timezone.localdate()
+    client = client_for(reviewer)
+
+    response = client.post(transition_url(application), {
+        "to": State.PUBLICITY, "publicity_start": str(today - 31 * DAY),
+        "publicity_end": str(today - 30 * DAY)}, follow=True)
+    [message] = error_messages(response)
+    assert "cannot start before the review it follows ended" in message
+    assert f"{today:%Y-%m-%d} at the earliest" in message and message in shown_errors(response)
+    response = client.post(transition_url(application), {
+        "to": State.PUBLICITY, "publicity_start": str(today),
+        "publicity_end": str(today + DAY)}, follow=True)
+    [message] = error_messages(response)
+    earliest_end = add_working_days(today, 5)
+    assert "at least 5 working days" in message
+    assert f"{earliest_end:%Y-%m-%d} at the earliest" in message
+    application.refresh_from_db()
+    assert application.state == State.UNDER_REVIEW
+
+    # The form proposes the shortest window the rule allows; sending it passes.
+    page = client.get(detail_url(application))
+    [form] = [form for move, form in page.context["moves"] if move.target == State.PUBLICITY]
+    assert (form.initial["publicity_start"], form.initial["publicity_end"]) == (
+        today, earliest_end)
+    response = client.post(transition_url(application), {
+        "to": State.PUBLICITY, "publicity_start": str(today)}, follow=True)
+    assert not error_messages(response)
+    application.refresh_from_db()
+    assert (application.state, application.publicity_end) == (State.PUBLICITY, earliest_end)
+
+    response = client_for(people["approver"]).post(
+        transition_url(application), {"to": State.APPROVED, "amount": "1000"}, follow=True)
+    [message] = error_messages(response)
+    assert f"runs until {earliest_end:%Y-%m-%d}" in message
+    application.refresh_from_db()
+    assert application.state == State.PUBLICITY and application.approved_amount is None
+
+
+def test_duties_stay_apart_on_the_pages(people, english, client_for, make_user):
+    staff, reviewer = people["staff"], people["reviewer"]
+    programme = make_programme(review_steps=["first_review", "expert_review"])
+    application = to_review(draft(staff, programme), staff, reviewer)
+    client = client_for(reviewer)
+    review_url = reverse("funds:review-add", args=[application.pk])
+    client.post(review_url, {"decision": "pass", "opinion": "初审通过"})
+    assert client.get(detail_url(application)).context["review_form"] is None
+    response = client.post(review_url, {"decision": "pass", "opinion": "专家评审也由我来"})
+    assert response.status_code == 403
+    assert "a different reviewer must record “Expert review”" in shown_errors(response)
+    assert application.reviews.count() == 1
+
+    services.review_record(application=application, by=make_user(Role.FUND_REVIEWER),
+                           decision="pass", opinion="专家评审通过")
+    backdate(application)
+    start, end = past_publicity()
+    services.application_transition(application=application, to=State.PUBLICITY, by=reviewer,
+                                    publicity_start=start, publicity_end=end)
+    response = client.post(transition_url(application), {"to": State.APPROVED, "amount": "1"})
+    assert response.status_code == 403
+    assert "another reviewer must approve it" in shown_errors(response)
+    application.refresh_from_db()
+    assert application.state == State.PUBLICITY
+    approver_page = client_for(people["approver"]).get(detail_url(application))
+    assert 'data-move="approved"' in approver_page.content.decode()
+
+
+def test_a_reviewer_on_the_projects_team_gets_no_review_or_approval(people, english,
+                                                                   client_for, make_user):
+    staff, reviewer = people["staff"], people["reviewer"]
+    colleague = make_user(Role.INVESTMENT_STAFF, Role.FUND_REVIEWER)
+    project = make_project(owner=staff, collaborators=[colleague])
+    application = to_review(draft(staff, make_programme(), project=project), staff, reviewer)
+    client = client_for(colleague)
+    page = client.get(detail_url(application))
+    assert page.context["review_form"] is None
+    assert {move.target for move, _form in page.context["moves"]} == {State.WITHDRAWN}
+    response = client.post(reverse("funds:review-add", args=[application.pk]),
+                           {"decision": "pass", "opinion": "同事的项目"})
+    assert response.status_code == 403
+    assert "work on its project" in shown_errors(response)
+
+    services.review_record(application=application, by=reviewer, decision="pass",
+                           opinion="ok")
+    backdate(application)
+    start, end = past_publicity()
+    services.application_transition(application=application, to=State.PUBLICITY, by=reviewer,
+                                    publicity_start=start, publicity_end=end)
+    response = client.post(transition_url(application), {"to": State.APPROVED, "amount": "1"})
+    assert response.status_code == 403 and "work on its project" in shown_errors(response)
+    application.refresh_from_db()
+    assert application.state == State.PUBLICITY
+
+
+def test_the_declaration_colours_the_badges(people, client_for, monkeypatch):
+    staff, reviewer = people["staff"], people["reviewer"]
+    programme = make_programme()
+    submitted = draft(staff, programme)
+    services.application_transition(application=submitted, to=State.SUBMITTED, by=staff)
+    approve(draft(staff, programme), staff, reviewer, "1000")
+    client = client_for(people["leader"])
+    html = client.get(reverse("funds:application-list")).content.decode()
+    assert 'class="badge badge-blue" data-state="submitted"' in html
+    assert 'class="badge badge-green" data-state="approved"' in html
+    # Change the declaration, and the badge follows: the template holds no colour of its own.
+    monkeypatch.setitem(workflow.STATES, State.SUBMITTED,
+                        dataclasses.replace(workflow.STATES[State.SUBMITTED], badge="purple"))
+    html = client.get(reverse("funds:application-list")).content.decode()
+    assert 'class="badge badge-purple" data-state="submitted"' in html
+    assert 'class="badge badge-green" data-state="approved"' in html
