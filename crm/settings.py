@@ -142,16 +142,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Several installations (or test runs) sharing one Redis keep apart by prefix.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": REDIS_URL, "KEY_PREFIX": CACHE_KEY_PREFIX}
     }
 else:
     # Web, worker and beat are three processes: a file cache is one cache for all three, so
     # a write in the worker invalidates the dashboards the web server has cached
     # (crm/core/figures.py) and import progress published by the worker is seen by the page.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache")}}
+                          "LOCATION": str(VAR_DIR / "cache"), "KEY_PREFIX": CACHE_KEY_PREFIX}}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -212,6 +215,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MAX_UPLOAD_SIZE = int(os.environ.get("MAX_UPLOAD_SIZE", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Lists and exports ----------------------------------------------------------------------
+# Lists count exactly up to this many rows, then show PostgreSQL's estimate
+# (crm/core/pagination.py explains the default).
+LIST_EXACT_COUNT_CAP = int(os.environ.get("LIST_EXACT_COUNT_CAP", "2000"))
+# A filtered list longer than this is refused for export, with the reason (crm/core/exports.py).
+EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", "20000"))
 
 # --- Email ------------------------------------------------------------------------------------
 # Without SMTP settings, mail is written as files under var/mail/ so the demo shows it.

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.core.charts import Column, column_chart
 from crm.core.exceptions import ConflictError
-from crm.core.views_helpers import add_service_error, paginate
+from crm.core.templatetags.crm_tags import money
+from crm.core.views_helpers import add_service_error, attempt, error_text, paginate
 from leads import selectors as leads_selectors
 
 from . import permissions, selectors, services
@@ -94,12 +96,6 @@ def _describe(assignment: Assignment) -> str:
     return f"{assignment.get_kind_display()} #{assignment.pk}"
 
 
-def _error_text(error: Exception) -> str:
-    if isinstance(error, ConflictError):
-        return str(error.message)
-    return " ".join(getattr(error, "messages", [str(error)]))
-
-
 # The services name their fields by the model (`end` is exclusive); the forms by what people type.
 FORM_FIELDS = {"end": "last_day", "rent_free_until": "rent_free_last_day"}
 
@@ -112,41 +108,19 @@ def _show_service_error(form, error: Exception) -> None:
 
 
 # --- Chart ------------------------------------------------------------------------------------
-CHART_WIDTH, CHART_HEIGHT = 900, 240
-CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 44, 8, 22, 46
-CHART_GRID_STEPS = (0, 25, 50, 75, 100)  # 出租率 in %: the axis is always 0–100
-
-
-def trend_chart(trend: list[dict]) -> dict:
-    """Geometry of the monthly 出租率 bar chart, in SVG user units, so the template only
-    prints numbers (server-side, no JavaScript, prints like the page). A month with nothing
-    rentable (rate None) gets no bar and a "—" label."""
-    plot_w = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
-    plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
-    base_y = CHART_TOP + plot_h
-    slot = plot_w / max(len(trend), 1)
-    bar_w = round(slot * 0.62, 1)
-    bars = []
-    for i, point in enumerate(trend):
-        year, month = (int(part) for part in point["month"].split("-"))
-        rate = point["rate"]
-        height = 0.0 if rate is None else round(plot_h * float(min(rate, Decimal(100))) / 100, 1)
-        centre = CHART_LEFT + slot * i + slot / 2
-        bars.append({
-            "x": round(centre - bar_w / 2, 1), "y": round(base_y - height, 1), "width": bar_w,
-            "height": height, "centre": round(centre, 1), "rate": rate,
-            "label_y": round(base_y - height - 5, 1), "month": month,
-            # The year is written under the first bar and under every January.
-            "year": year if i == 0 or month == 1 else None,
-            "leased": point["leased"], "rentable": point["rentable"],
-            "title": point["month"],
-        })
-    grid = [{"value": step, "y": round(base_y - plot_h * step / 100, 1),
-             "text_y": round(base_y - plot_h * step / 100 + 4, 1)} for step in CHART_GRID_STEPS]
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT,
-            "axis_text_x": CHART_LEFT - 6,
-            "right": CHART_WIDTH - CHART_RIGHT, "base_y": base_y, "bars": bars, "grid": grid,
-            "month_y": base_y + 16, "year_y": base_y + 32}
+def trend_chart(trend: list[dict]):
+    """The monthly 出租率 at each month end, on a 0–100 % axis, drawn by the shared engine. A
+    month with nothing rentable (rate None) gets no column and a "—" label."""
+    columns = [Column(
+        month=date(*(int(part) for part in point["month"].split("-")), 1),
+        value=None if point["rate"] is None else float(point["rate"]),
+        label="—" if point["rate"] is None else f"{point['rate']}%",
+        tooltip=f"{point['month']} · "
+                f"{'—' if point['rate'] is None else str(point['rate']) + '%'} · "
+                f"{money(point['leased'], 0)} / {money(point['rentable'], 0)} m²")
+        for point in trend]
+    return column_chart(columns, title=_("Occupancy rate at each month end"), axis_suffix="%",
+                        axis_max=100, width=900, height=240, chart_id="trend-chart")
 
 
 # --- Parks ------------------------------------------------------------------------------------
@@ -275,17 +249,6 @@ def _assignment_to_change(request, pk) -> Assignment:
     return selectors.assignment_get(user=request.user, pk=pk)
 
 
-def _attempt(request, service, *, success, **kwargs):
-    """Run a state change; its refusal (a clash, a closed assignment) becomes a message."""
-    try:
-        result = service(by=request.user, **kwargs)
-    except (ValidationError, ConflictError) as error:
-        messages.error(request, _error_text(error))
-        return None
-    messages.success(request, success(result))
-    return result
-
-
 def _form_error_text(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
@@ -304,7 +267,7 @@ def assignment_end(request, pk):
             return _("%(what)s ends after %(last)s.") % {"what": _describe(ended),
                                                         "last": ended.last_day}
 
-        _attempt(request, services.assignment_end, assignment=assignment,
+        attempt(request, services.assignment_end, assignment=assignment,
                  last_day=form.cleaned_data["last_day"], success=success)
     return redirect("parks:unit-detail", pk=assignment.unit_id)
 
@@ -312,7 +275,7 @@ def assignment_end(request, pk):
 @require_POST
 def reservation_release(request, pk):
     assignment = _assignment_to_change(request, pk)
-    _attempt(request, services.reservation_release, assignment=assignment,
+    attempt(request, services.reservation_release, assignment=assignment,
              success=lambda released: _("%(what)s released.") % {"what": _describe(released)})
     return redirect("parks:unit-detail", pk=assignment.unit_id)
 
@@ -324,7 +287,7 @@ def reservation_convert(request, pk):
     if not form.is_valid():
         messages.error(request, _form_error_text(form))
     else:
-        _attempt(request, services.reservation_convert, assignment=assignment,
+        attempt(request, services.reservation_convert, assignment=assignment,
                  success=lambda lease: _("%(what)s created from %(old)s: %(start)s to %(last)s.")
                  % {"what": _describe(lease), "old": _describe(assignment),
                     "start": lease.start, "last": lease.last_day},
@@ -335,7 +298,7 @@ def reservation_convert(request, pk):
 @require_POST
 def assignment_terminate(request, pk):
     assignment = _assignment_to_change(request, pk)
-    _attempt(request, services.assignment_terminate, assignment=assignment,
+    attempt(request, services.assignment_terminate, assignment=assignment,
              success=lambda done: _("%(what)s terminated.") % {"what": _describe(done)})
     return redirect("parks:unit-detail", pk=assignment.unit_id)
 
@@ -411,7 +374,7 @@ def reserve(request):
             kind=Assignment.Kind.RESERVATION, start=data["start"],
             end=end_from_last_day(data["last_day"]), by=request.user)
     except (ValidationError, ConflictError) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return redirect(back)
     messages.success(request, _("Unit %(unit)s is reserved for “%(project)s” until %(hold)s.")
                      % {"unit": unit.code, "project": project.name,

@@ -35,7 +35,7 @@ def safe_cell(value):
 
 
 def export_limit() -> int:
-    return getattr(settings, "EXPORT_MAX_ROWS", 20_000)
+    return settings.EXPORT_MAX_ROWS
 
 
 def exceeds_export_limit(queryset) -> bool:

@@ -21,7 +21,7 @@ def daily_digest(rule, today: date):
              .filter(due_today__gt=0))
     for user in users.iterator(chunk_size=500):
         items = (Reminder.objects.for_user(user).unread().filter(due_on__lte=today)
-                 .exclude(rule__kind__startswith="digest.").order_by("-severity", "due_on")[:20])
+                 .exclude(rule__kind__startswith="digest.").most_urgent_first()[:20])
         lines = [f"· {item.title}" for item in items]
         yield Due(record=user, recipient_ids=(user.pk,), due_on=today,
                   title=_("%(n)s items need your attention today") % {"n": user.due_today},

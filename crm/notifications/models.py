@@ -51,12 +51,24 @@ class ReminderRule(models.Model):
         return self.name
 
 
+# Most urgent first. The codes are text, so ordering by them would put yellow before red.
+SEVERITY_RANK = {Severity.RED: 0, Severity.YELLOW: 1, Severity.INFO: 2}
+
+
 class ReminderQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(recipient=user)
 
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+    def most_urgent_first(self):
+        """Red, then yellow, then info; the earliest due first within each."""
+        rank = models.Case(*(models.When(severity=code, then=models.Value(position))
+                             for code, position in SEVERITY_RANK.items()),
+                           default=models.Value(len(SEVERITY_RANK)),
+                           output_field=models.IntegerField())
+        return self.alias(severity_rank=rank).order_by("severity_rank", "due_on", "pk")
 
 
 class Reminder(models.Model):

@@ -2,6 +2,7 @@
 inclusive last day people type against the exclusive end the database keeps, clashes shown
 instead of written, the assignment actions, "find space", and constant query counts."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -504,8 +505,7 @@ def test_occupancy_report_rows_totals_and_trend(world, client):
     assert response.context["expiring_counts"] == {30: 1, 60: 2, 90: 2}
     html = response.content.decode()
     assert "73.5%" in html and "29.4%" in html  # 出租率 500/680, 计租率 200/680
-    chart = response.context["chart"]
-    assert len(chart["bars"]) == 12 and "<svg" in html and "<rect class=\"bar\"" in html
+    assert html.count('<g class="column"') == 12 and 'id="trend-chart"' in html
     # Filtered by park, on a past date when nothing was leased yet: "—" never a division error.
     response = client.get(reverse("parks:occupancy"), {"park": w.other_park.pk,
                                                        "on": "2020-01-01"})
@@ -521,14 +521,17 @@ def test_trend_chart_geometry():
               "rentable": Decimal("0")},
              {"month": "2026-02", "rate": Decimal("100.0"), "leased": Decimal("100"),
               "rentable": Decimal("100")}]
-    chart = trend_chart(trend)
-    half, empty, full = chart["bars"]
-    plot_h = chart["base_y"] - chart["grid"][-1]["y"]
-    assert full["height"] == pytest.approx(plot_h) and half["height"] == pytest.approx(plot_h / 2)
-    assert empty["height"] == 0 and empty["rate"] is None
-    assert half["y"] + half["height"] == pytest.approx(chart["base_y"])
-    assert (half["year"], empty["year"], full["year"]) == (2025, 2026, None)
-    assert half["x"] < empty["x"] < full["x"]
+    svg = str(trend_chart(trend))
+    bars = [tuple(float(v) for v in match) for match in re.findall(
+        r'<rect class="bar" x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"', svg)]
+    (x_half, y_half, half), (x_empty, _y, empty), (x_full, y_full, full) = bars
+    assert full == pytest.approx(2 * half) and empty == 0  # the axis is 0-100 %
+    assert y_half + half == pytest.approx(y_full + full)  # every column stands on the axis
+    assert x_half < x_empty < x_full
+    assert ">50.0%<" in svg and ">—<" in svg and ">100.0%<" in svg
+    # Months numbered, the year under the first column and under January.
+    years = re.findall(r'text-anchor="middle">(20\d\d)</text>', svg)
+    assert years == ["2025", "2026"]
 
 
 # --- Query counts -----------------------------------------------------------------------------
