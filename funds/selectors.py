@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404
 from crm.accounts.roles import user_roles
 
 from . import permissions, workflow
+from leads.models import project_readable
+
 from .filters import ApplicationFilter
 from .models import COMMITTED_STATES, Application, Disbursement, Programme
 
@@ -71,8 +73,11 @@ def programme_figures(programme: Programme) -> ProgrammeFigures:
 
 
 def application_list(*, user, filters=None):
+    # Reviewers read applications of confidential projects, not the projects themselves:
+    # `project_readable` lets the pages name the project only to those who may open it.
     queryset = (Application.objects.visible_to(user)
                 .select_related("programme", "company", "project", "created_by")
+                .annotate(project_readable=project_readable(user))
                 .order_by("-state_changed_at", "-pk"))
     return ApplicationFilter(filters or {}, queryset=queryset)
 
@@ -80,7 +85,8 @@ def application_list(*, user, filters=None):
 def application_get(*, user, pk: int) -> Application:
     return get_object_or_404(
         Application.objects.visible_to(user).select_related(
-            "programme", "company", "project", "project__stage", "created_by"),
+            "programme", "company", "project", "project__stage", "created_by")
+        .annotate(project_readable=project_readable(user)),
         pk=pk)
 
 

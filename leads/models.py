@@ -566,6 +566,23 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(project_search_q(text))
 
 
+def project_readable(user, field: str = "project"):
+    """An expression: may `user` open the project that `field` points at? The access rule of
+    projects (ProjectQuerySet.visible_to), seen from a record that refers to one (an
+    application, an assignment), so such a record's page names the project only to those who
+    may open it (confidential_name() otherwise)."""
+    projects = Project.objects.visible_to(user)
+    if not projects.query.where:  # a leader: every project
+        return models.Value(True, output_field=models.BooleanField())
+    return models.ExpressionWrapper(Q(**{f"{field}__in": projects.values("pk")}),
+                                    output_field=models.BooleanField())
+
+
+def confidential_name(project) -> str:
+    """How a project the reader may not open is named: by its id, never its name."""
+    return _("Confidential project (ID %(id)s)") % {"id": project.pk}
+
+
 class Project(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="projects",
                                 verbose_name=_("company"))

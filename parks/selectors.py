@@ -21,6 +21,8 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 
+from leads.models import project_readable
+
 from .models import Assignment, Building, Floor, Park, RentUnit, Unit, UnitUse, covering
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -74,13 +76,17 @@ def unit_get(*, user, pk: int) -> Unit:
 
 
 def unit_assignments(*, user, unit: Unit):
-    return (Assignment.objects.visible_to(user).filter(unit=unit)
-            .select_related("company", "project", "converted_from").order_by("-start", "-pk"))
+    return (assignment_list(user=user).filter(unit=unit)
+            .select_related("converted_from"))
 
 
 def assignment_list(*, user):
+    """Assignments `user` may read; `project_readable` says whether they may open the project
+    (a park manager reads the bookings of a confidential project without its name)."""
     return (Assignment.objects.visible_to(user)
-            .select_related("unit", "unit__park", "company", "project").order_by("-start", "-pk"))
+            .select_related("unit", "unit__park", "company", "project")
+            .annotate(project_readable=project_readable(user))
+            .order_by("-start", "-pk"))
 
 
 def assignment_get(*, user, pk: int) -> Assignment:
