@@ -46,6 +46,16 @@ COMPANY_FIELDS = {
 COMPANY_WRITERS = _("Only investment staff and administrators add or edit companies.")
 
 
+def _clean_name(name: str) -> str:
+    """A name that normalises to nothing ("（）", "---") could never be told from another: the
+    de-duplication key would be empty (the import refuses it the same way)."""
+    if not normalize_company_name(name):
+        raise ValidationError({"name": _(
+            "Enter the company's name: “%(name)s” has no letters or characters to tell it "
+            "by.") % {"name": (name or "").strip()}})
+    return name.strip()
+
+
 def company_find_duplicate(*, name: str, uscc: str | None, exclude_pk: int | None = None):
     """The existing company with the same USCC, else the same normalised name, or None."""
     others = Company.objects.all()
@@ -125,6 +135,7 @@ def company_create(*, by, name: str, uscc: str | None = None,
     unknown = set(fields) - COMPANY_FIELDS
     if unknown:
         raise TypeError(f"unknown company fields: {sorted(unknown)}")
+    name = _clean_name(name)
     uscc = _clean_uscc(uscc)
     existing = company_find_duplicate(name=name, uscc=uscc)
     if existing:
@@ -153,6 +164,8 @@ def company_update(*, company: Company, by, chain_links=None, tag_names=None,
         raise TypeError(f"unknown company fields: {sorted(unknown)}")
     if "uscc" in fields:
         fields["uscc"] = _clean_uscc(fields["uscc"])
+    if "name" in fields:
+        fields["name"] = _clean_name(fields["name"])
     name = fields.get("name", company.name)
     uscc = fields.get("uscc", company.uscc)
     existing = company_find_duplicate(name=name, uscc=uscc, exclude_pk=company.pk)

@@ -12,7 +12,13 @@ from django.views.decorators.http import require_POST
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
-from crm.core.views_helpers import add_service_error, json_error, paginate, wants_json
+from crm.core.views_helpers import (
+    add_service_error,
+    json_error,
+    paginate,
+    query_int,
+    wants_json,
+)
 
 from . import exports, permissions, selectors, services
 from .forms import (
@@ -293,7 +299,7 @@ def project_board(request):
 
 def project_board_more(request, stage):
     stage = get_object_or_404(Stage, code=stage)
-    offset = int(request.GET.get("offset", 0) or 0)
+    offset = query_int(request.GET, "offset")
     cards = selectors.kanban_column_page(user=request.user, stage=stage, filters=request.GET,
                                          offset=offset)
     params = request.GET.copy()

@@ -13,18 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
+from crm.core.views_helpers import parse_pk
+
 from . import selectors
 from .forms import COMPANY_SEARCH_HINT, PROJECT_SEARCH_HINT, project_label
 from .models import Company, Project
 
 # Enough to spot the one meant among similar names; more is a list page, not a choice.
 LOOKUP_LIMIT = 20
-
-
-def _pk(value: str | None) -> int | None:
-    # ASCII digits that fit a bigint; anything else ("²", "abc", 30 digits) means no choice.
-    ok = value and value.isascii() and value.isdigit() and len(value) <= 18
-    return int(value) if ok else None
 
 
 def _status(query: str, count: int, *, hint: str) -> str:
@@ -70,7 +66,7 @@ def project_matches(*, user, query: str, company_id: int | None) -> list[Project
 @require_GET
 def company_lookup(request):
     query = request.GET.get("q", "").strip()
-    selected = _pk(request.GET.get("selected"))
+    selected = parse_pk(request.GET.get("selected"))
     current = (selectors.company_queryset(user=request.user).prefetch_related(None)
                .filter(pk=selected).first() if selected else None)
     matches = company_matches(user=request.user, query=query)
@@ -81,7 +77,8 @@ def company_lookup(request):
 @require_GET
 def project_lookup(request):
     query = request.GET.get("q", "").strip()
-    selected, company_id = _pk(request.GET.get("selected")), _pk(request.GET.get("company"))
+    selected = parse_pk(request.GET.get("selected"))
+    company_id = parse_pk(request.GET.get("company"))
     current = None
     if selected:
         visible = selectors.project_queryset(user=request.user)

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from leads.models import Company, Project
 
 from . import selectors, services
+from .forms import OnDateForm
 from .models import Assignment, Building, Park, Unit, UnitUse
 
 
@@ -257,14 +258,13 @@ class OccupancyReportView(APIView):
         responses=OccupancyReportSerializer,
     )
     def get(self, request):
-        on = serializers.DateField().to_internal_value(request.query_params["on"]) \
-            if request.query_params.get("on") else timezone.localdate()
-        park = None
-        if request.query_params.get("park"):
-            try:
-                park = selectors.park_get(user=request.user, pk=int(request.query_params["park"]))
-            except ValueError:
-                raise DRFValidationError({"park": "must be an integer"})
+        # The page's own form checks the parameters (a date within the product's bounds, a
+        # park the user may read), so the page and the API refuse the same input.
+        form = OnDateForm(request.query_params, default_on=timezone.localdate(),
+                          parks=selectors.park_list(user=request.user).prefetch_related(None))
+        if not form.is_valid():
+            raise DRFValidationError(form.errors)
+        on, park = form.day(), form.park()
         rows = selectors.occupancy_report(user=request.user, on=on, park=park)
         return Response(OccupancyReportSerializer({
             "on": on,

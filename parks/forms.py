@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.forms import DayField
 from leads import selectors as leads_selectors
 from leads.forms import CompanySelect, ProjectChoiceField
 from leads.models import Company
@@ -41,7 +42,7 @@ def _check_period(form: forms.Form, start: date | None, last_day: date | None) -
 class OnDateForm(forms.Form):
     """`?on=YYYY-MM-DD` (default: `default_on`, today) and, on the report, `?park=`."""
 
-    on = forms.DateField(label=_("On"), required=False, widget=DATE_INPUT)
+    on = DayField(label=_("On"), required=False)
 
     def __init__(self, data, *, default_on: date, parks=None, **kwargs):
         data = data.copy()

@@ -67,14 +67,17 @@ def _save_active(assignment: Assignment) -> Assignment:
 
 
 @transaction.atomic
-def assignment_create(*, unit: Unit, company, kind: str, start: date, end: date | None,
-                      by, project=None, area_m2: Decimal | None = None,
+def assignment_create(*, unit: Unit, company, kind: str, start: date,
+                      end: date | None = None, by, project=None, area_m2: Decimal | None = None,
                       price: Decimal | None = None, rent_free_until: date | None = None,
                       hold_until: date | None = None, note: str = "",
                       status: str = Assignment.Status.ACTIVE,
                       converted_from: Assignment | None = None) -> Assignment:
     """Book a unit for [start, end). `end` is exclusive (the first free day)."""
     require(permissions.can_book_unit(by, unit), MANAGERS_ONLY)
+    if end is None and kind != Assignment.Kind.SALE:
+        # The database's only_sales_are_open_ended says the same; this says it on the field.
+        raise ValidationError({"end": _("Only a sale may be open-ended: give the last day.")})
     unit = _lock_unit(unit)
     if project is not None and project.company_id != company.pk:
         raise ValidationError({"project": _("The project belongs to another company.")})

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from crm.core.charts import Column, column_chart
 from crm.core.exceptions import ConflictError
 from crm.core.templatetags.crm_tags import money
-from crm.core.views_helpers import add_service_error, attempt, error_text, paginate
+from crm.core.views_helpers import add_service_error, attempt, error_text, paginate, parse_pk
 from leads import selectors as leads_selectors
 
 from . import permissions, selectors, services
@@ -320,8 +320,9 @@ def _search_defaults(today: date, project) -> dict:
 def availability(request):
     today = timezone.localdate()
     project_id = request.GET.get("project", "")
-    project = (leads_selectors.project_get(user=request.user, pk=int(project_id))
-               if project_id.isdigit() else None)
+    project_pk = parse_pk(project_id)
+    project = (leads_selectors.project_get(user=request.user, pk=project_pk)
+               if project_pk is not None else None)
     if "start" in request.GET:
         data = request.GET
     else:

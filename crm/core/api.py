@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import ConflictError
+from .exceptions import BadParameter, ConflictError
 from .pagination import InvalidCursor, InvalidPage, paginate_queryset
 
 
@@ -104,6 +104,8 @@ def conflict_payload(exc: ConflictError) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, BadParameter):
+        return Response({exc.name: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
         return Response(conflict_payload(exc), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

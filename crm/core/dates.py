@@ -11,6 +11,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+# The days anyone types into this product lie within these bounds: a deal, a lease or a review
+# from before 1900 or after 2199 is a typing error, and date arithmetic near date.max/min (a
+# month end, "the day after") would overflow.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+
 
 def month_first(day: date) -> date:
     return day.replace(day=1)

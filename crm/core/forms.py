@@ -1,4 +1,12 @@
+"""The product's form pieces: one renderer for every form, and the field every date goes
+through."""
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
+
+from .dates import EARLIEST_DAY, LATEST_DAY
 
 
 class CrmFormRenderer(TemplatesSetting):
@@ -14,3 +22,22 @@ class CrmFormRenderer(TemplatesSetting):
 
     def get_template(self, template_name):
         return super().get_template(self.FASTER.get(template_name, template_name))
+
+
+class DayField(forms.DateField):
+    """A date typed with the browser's date picker, kept between EARLIEST_DAY and LATEST_DAY
+    on the client (min/max) and on the server (validators), so no date arithmetic downstream
+    can overflow."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        message = _("Enter a date between %(first)s and %(last)s.") % {
+            "first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()}
+        self.validators += [MinValueValidator(EARLIEST_DAY, message),
+                            MaxValueValidator(LATEST_DAY, message)]
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "min": EARLIEST_DAY.isoformat(),
+                "max": LATEST_DAY.isoformat()}

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+
+from .exceptions import BadParameter
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -31,3 +34,20 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class BadParameterMiddleware:
+    """A page's BadParameter becomes a 400 that says which parameter and why (Django's own
+    400 page says nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, BadParameter):
+            return HttpResponseBadRequest(exception.message,
+                                          content_type="text/plain; charset=utf-8")
+        return None

@@ -6,8 +6,9 @@ import contextlib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
-from .exceptions import ConflictError
+from .exceptions import BadParameter, ConflictError
 from .pagination import InvalidCursor, InvalidPage, ListPage, paginate_queryset
 
 PAGE_SIZE = 25
@@ -61,6 +62,30 @@ def add_service_error(form, error: Exception) -> None:
             form.add_error(field if field in form.fields else None, messages)
         return
     form.add_error(None, getattr(error, "messages", [str(error)]))
+
+
+# Ids and counts in query strings: ASCII digits only ("²".isdigit() is True), and small
+# enough for any database's integer (a 40-digit page number overflowed a bigint).
+MAX_QUERY_INT = 10**12
+
+
+def parse_pk(value: str | None) -> int | None:
+    """A primary key from a query string, or None when it is not one."""
+    ok = value and value.isascii() and value.isdigit() and int(value) <= MAX_QUERY_INT
+    return int(value) if ok else None
+
+
+def query_int(params, name: str, *, default: int = 0, minimum: int = 0,
+              maximum: int = MAX_QUERY_INT) -> int:
+    """The whole number `params[name]`, or BadParameter (a 400 naming it)."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 13 \
+            and minimum <= int(raw) <= maximum:
+        return int(raw)
+    raise BadParameter(name, _("“%(name)s” must be a whole number from %(low)s to %(high)s.")
+                       % {"name": name, "low": minimum, "high": maximum})
 
 
 def error_text(error: Exception) -> str:
