@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import Role, user_roles
 from crm.core.dates import day_start, working_days_back
+from crm.core.models import FieldConstraintsMixin
 from leads.models import Project
 
 from . import states
@@ -31,7 +32,11 @@ class ReviewStep(models.TextChoices):
     SITE_CHECK = "site_check", _("Site check")
 
 
-class Programme(models.Model):
+class Programme(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"programme_window_ordered": "window_end",
+                         "programme_cap_within_budget": "cap_per_company_yuan",
+                         "programme_publicity_at_least_a_day": "publicity_working_days"}
+
     class Kind(models.TextChoices):
         SUBSIDY = "subsidy", _("Subsidy")
         SPECIAL_FUND = "special_fund", _("Special fund")
@@ -74,13 +79,18 @@ class Programme(models.Model):
         ordering = ["-year", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gte=models.F("window_start")),
-                                   name="programme_window_ordered"),
+                                   name="programme_window_ordered",
+                                   violation_error_message=_("Applications cannot close before "
+                                                             "they open.")),
             models.CheckConstraint(
                 condition=Q(cap_per_company_yuan__isnull=True)
                 | Q(cap_per_company_yuan__lte=models.F("budget_yuan")),
-                name="programme_cap_within_budget"),
+                name="programme_cap_within_budget",
+                violation_error_message=_("The cap per company cannot exceed the budget.")),
             models.CheckConstraint(condition=Q(publicity_working_days__gte=1),
-                                   name="programme_publicity_at_least_a_day"),
+                                   name="programme_publicity_at_least_a_day",
+                                   violation_error_message=_("The publicity lasts at least one "
+                                                             "working day.")),
         ]
 
     def __str__(self) -> str:
@@ -127,7 +137,11 @@ class ApplicationQuerySet(models.QuerySet):
                            state_changed_at__lt=day_start(cutoff + timedelta(days=1)))
 
 
-class Application(models.Model):
+class Application(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"application_requested_positive": "requested_amount",
+                         "application_approved_within_requested": "approved_amount",
+                         "application_publicity_ordered": "publicity_end"}
+
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT,
                                   related_name="applications", verbose_name=_("programme"))
     company = models.ForeignKey("leads.Company", on_delete=models.PROTECT,
@@ -160,16 +174,21 @@ class Application(models.Model):
         ordering = ["-state_changed_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(requested_amount__gt=0),
-                                   name="application_requested_positive"),
+                                   name="application_requested_positive",
+                                   violation_error_message=_("The requested amount must be "
+                                                             "positive.")),
             models.CheckConstraint(
                 condition=Q(approved_amount__isnull=True)
                 | (Q(approved_amount__gte=0)
                    & Q(approved_amount__lte=models.F("requested_amount"))),
-                name="application_approved_within_requested"),
+                name="application_approved_within_requested",
+                violation_error_message=_("The approved amount is between 0 and the amount "
+                                          "requested.")),
             models.CheckConstraint(
                 condition=Q(publicity_end__isnull=True)
                 | Q(publicity_end__gte=models.F("publicity_start")),
-                name="application_publicity_ordered"),
+                name="application_publicity_ordered",
+                violation_error_message=_("The publicity cannot end before it starts.")),
         ]
         indexes = [
             models.Index(fields=["programme", "state"]),
@@ -231,7 +250,10 @@ class Transition(models.Model):
         return f"{self.from_state} → {self.to_state}"
 
 
-class Review(models.Model):
+class Review(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"one_review_per_step_and_reviewer": "step",
+                         "review_score_0_100": "score"}
+
     class Decision(models.TextChoices):
         PASS = "pass", _("Pass")
         FAIL = "fail", _("Fail")
@@ -254,16 +276,19 @@ class Review(models.Model):
         ordering = ["at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["application", "step", "reviewer"],
-                                    name="one_review_per_step_and_reviewer"),
+                                    name="one_review_per_step_and_reviewer",
+                                    violation_error_message=_("You have already reviewed this "
+                                                              "step.")),
             models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=100),
-                                   name="review_score_0_100"),
+                                   name="review_score_0_100",
+                                   violation_error_message=_("A score is 0 to 100.")),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} · {self.get_decision_display()}"
 
 
-class Disbursement(models.Model):
+class Disbursement(FieldConstraintsMixin, models.Model):
     """A tranche (planned, then paid) or a clawback (a negative paid amount with a reason)."""
 
     class Kind(models.TextChoices):
@@ -287,6 +312,8 @@ class Disbursement(models.Model):
                                    null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+    CONSTRAINT_FIELDS = {"disbursement_sign_matches_kind": "planned_amount",
+                         "clawback_has_reason": "reason"}
 
     class Meta:
         verbose_name = _("disbursement")
@@ -297,9 +324,12 @@ class Disbursement(models.Model):
                 condition=(Q(kind="tranche") & Q(planned_amount__gt=0)
                            & (Q(paid_amount__isnull=True) | Q(paid_amount__gt=0)))
                 | (Q(kind="clawback") & Q(planned_amount__lt=0) & Q(paid_amount__lt=0)),
-                name="disbursement_sign_matches_kind"),
+                name="disbursement_sign_matches_kind",
+                violation_error_message=_("A tranche is a positive amount, a clawback a "
+                                          "negative one.")),
             models.CheckConstraint(condition=~Q(kind="clawback") | ~Q(reason=""),
-                                   name="clawback_has_reason"),
+                                   name="clawback_has_reason",
+                                   violation_error_message=_("A clawback needs its reason.")),
         ]
 
     def __str__(self) -> str:

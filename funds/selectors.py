@@ -8,10 +8,9 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from crm.accounts.roles import user_roles
-
-from . import permissions, workflow
 from leads.models import project_readable
 
+from . import permissions, workflow
 from .filters import ApplicationFilter
 from .models import COMMITTED_STATES, Application, Disbursement, Programme
 

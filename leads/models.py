@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, TruncDate
@@ -22,6 +22,7 @@ from crm.accounts.models import User
 from crm.accounts.roles import Role, user_roles
 from crm.core.dates import Period, day_start
 from crm.core.fields import HttpsURLField
+from crm.core.models import FieldConstraintsMixin
 
 from .search import pinyin_initials
 from .uscc import normalize_company_name
@@ -130,7 +131,14 @@ class CompanyQuerySet(models.QuerySet):
                            | Q(uscc=text.upper()))
 
 
-class Company(models.Model):
+REGION_CODE_MESSAGE = _("A region code is the six digits of GB/T 2260, e.g. 320583.")
+
+
+class Company(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"company_uscc_shape": "uscc",
+                         "company_capital_non_negative": "registered_capital_wan",
+                         "company_region_code_shape": "hq_region_code"}
+
     name = models.CharField(_("company name"), max_length=200)
     # The de-duplication key (DOMAIN.md): no spaces, punctuation or legal-form suffix.
     name_key = models.CharField(_("normalised name"), max_length=200, editable=False)
@@ -148,11 +156,13 @@ class Company(models.Model):
         ChainNode, through="CompanyChainLink", related_name="companies", blank=True
     )
     registered_capital_wan = models.DecimalField(
-        _("registered capital (10k)"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("registered capital (10k)"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
     )
     capital_currency = models.CharField(_("capital currency"), max_length=3, default="CNY")
     hq_region_code = models.CharField(
         _("headquarters region code"), max_length=6, blank=True,
+        validators=[RegexValidator(r"^[0-9]{6}$", REGION_CODE_MESSAGE)],
         help_text=_("GB/T 2260 code of the headquarters, e.g. 110108."),
     )
     hq_region_name = models.CharField(_("headquarters region"), max_length=100, blank=True)
@@ -183,6 +193,18 @@ class Company(models.Model):
             models.CheckConstraint(
                 condition=Q(uscc__isnull=True) | Q(uscc__regex=r"^[0-9A-Z]{18}$"),
                 name="company_uscc_shape",
+                violation_error_message=_("A credit code is 18 digits and capital letters."),
+            ),
+            models.CheckConstraint(
+                condition=Q(registered_capital_wan__isnull=True)
+                | Q(registered_capital_wan__gte=0),
+                name="company_capital_non_negative",
+                violation_error_message=_("The registered capital cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(hq_region_code="") | Q(hq_region_code__regex=r"^[0-9]{6}$"),
+                name="company_region_code_shape",
+                violation_error_message=REGION_CODE_MESSAGE,
             ),
         ]
         # The search (CompanyQuerySet.search, issue 8); migration 0005 says which is which.
@@ -215,7 +237,9 @@ class ChainRole(models.TextChoices):
     DOWNSTREAM = "downstream", _("Downstream")
 
 
-class CompanyChainLink(models.Model):
+class CompanyChainLink(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"chain_link_unique": "node"}
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="chain_links")
     node = models.ForeignKey(ChainNode, on_delete=models.PROTECT, related_name="company_links",
                              verbose_name=_("chain node"))
@@ -225,14 +249,18 @@ class CompanyChainLink(models.Model):
         verbose_name = _("chain position")
         verbose_name_plural = _("chain positions")
         constraints = [
-            models.UniqueConstraint(fields=["company", "node"], name="chain_link_unique")
+            models.UniqueConstraint(
+                fields=["company", "node"], name="chain_link_unique",
+                violation_error_message=_("The company is on this chain node already."))
         ]
 
     def __str__(self) -> str:
         return f"{self.node} · {self.get_role_display()}"
 
 
-class Qualification(models.Model):
+class Qualification(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"qualification_dates_ordered": "expires_on"}
+
     class Kind(models.TextChoices):
         INNOVATIVE_SME = "innovative_sme", _("Innovative SME")
         SPECIALISED_SME = "specialised_sme", _("Specialised and sophisticated SME")
@@ -263,6 +291,7 @@ class Qualification(models.Model):
                 condition=Q(expires_on__isnull=True) | Q(issued_on__isnull=True)
                 | Q(expires_on__gte=models.F("issued_on")),
                 name="qualification_dates_ordered",
+                violation_error_message=_("A qualification cannot expire before it is issued."),
             )
         ]
 
@@ -289,7 +318,7 @@ class Contact(models.Model):
 
 
 # --- Stages -------------------------------------------------------------------------------------
-class Stage(models.Model):
+class Stage(FieldConstraintsMixin, models.Model):
     """A pipeline stage. Cities rename, reorder and add stages in the admin; the defaults of
     DOMAIN.md are loaded by migration. Gates and milestones are flags, not stage codes in code."""
 
@@ -330,6 +359,7 @@ class Stage(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
+    CONSTRAINT_FIELDS = {"stage_probability_0_100": "probability"}
 
     class Meta:
         verbose_name = _("stage")
@@ -337,7 +367,8 @@ class Stage(models.Model):
         ordering = ["order", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(probability__lte=100),
-                                   name="stage_probability_0_100")
+                                   name="stage_probability_0_100",
+                                   violation_error_message=_("A probability is 0 to 100 %."))
         ]
 
     def __str__(self) -> str:
@@ -583,7 +614,10 @@ def confidential_name(project) -> str:
     return _("Confidential project (ID %(id)s)") % {"id": project.pk}
 
 
-class Project(models.Model):
+class Project(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"project_space_range_ordered": "space_max_m2",
+                         "project_funds_arrived_non_negative": "funds_arrived_wan"}
+
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="projects",
                                 verbose_name=_("company"))
     name = models.CharField(_("project name"), max_length=200)
@@ -680,9 +714,11 @@ class Project(models.Model):
                 condition=Q(space_min_m2__isnull=True) | Q(space_max_m2__isnull=True)
                 | Q(space_max_m2__gte=models.F("space_min_m2")),
                 name="project_space_range_ordered",
+                violation_error_message=_("The largest area cannot be below the smallest."),
             ),
             models.CheckConstraint(condition=Q(funds_arrived_wan__gte=0),
-                                   name="project_funds_arrived_non_negative"),
+                                   name="project_funds_arrived_non_negative",
+                                   violation_error_message=_("Funds arrived cannot be negative.")),
         ]
 
     def __str__(self) -> str:

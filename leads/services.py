@@ -110,8 +110,9 @@ def _clean_uscc(value: str | None) -> str | None:
 
 
 def _save_company(company: Company, *, by) -> Company:
-    company.full_clean(exclude=["name_key", "name_initials"], validate_unique=False,
-                       validate_constraints=False)
+    # Duplicates were looked for first (a 409 naming the company); the other constraints
+    # (credit code shape, capital, region code) answer here, on their fields.
+    company.full_clean(exclude=["name_key", "name_initials"], validate_unique=False)
     try:
         with transaction.atomic():
             company.save()

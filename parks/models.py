@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import Role, user_roles
+from crm.core.models import FieldConstraintsMixin
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
@@ -56,7 +57,9 @@ class Park(models.Model):
         return self.name
 
 
-class Building(models.Model):
+class Building(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"building_code_unique_in_park": "code"}
+
     park = models.ForeignKey(Park, on_delete=models.PROTECT, related_name="buildings",
                              verbose_name=_("park"))
     code = models.CharField(_("code"), max_length=20)
@@ -68,14 +71,18 @@ class Building(models.Model):
         verbose_name_plural = _("buildings")
         ordering = ["park", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["park", "code"], name="building_code_unique_in_park")
+            models.UniqueConstraint(
+                fields=["park", "code"], name="building_code_unique_in_park",
+                violation_error_message=_("The park has a building with this code already."))
         ]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Floor(models.Model):
+class Floor(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"floor_unique_in_building": "number"}
+
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="floors")
     number = models.SmallIntegerField(_("floor"), help_text=_("Negative for basements."))
     label = models.CharField(_("label"), max_length=10, blank=True)
@@ -85,7 +92,9 @@ class Floor(models.Model):
         verbose_name_plural = _("floors")
         ordering = ["building", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["building", "number"], name="floor_unique_in_building")
+            models.UniqueConstraint(
+                fields=["building", "number"], name="floor_unique_in_building",
+                violation_error_message=_("The building has this floor already."))
         ]
 
     def __str__(self) -> str:
@@ -153,7 +162,10 @@ class UnitQuerySet(models.QuerySet):
         )
 
 
-class Unit(models.Model):
+class Unit(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"unit_code_unique_in_park": "code", "unit_area_positive": "gross_area_m2",
+                         "unit_usable_within_gross": "usable_area_m2"}
+
     park = models.ForeignKey(Park, on_delete=models.PROTECT, related_name="units",
                              verbose_name=_("park"))
     building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True,
@@ -186,12 +198,16 @@ class Unit(models.Model):
         verbose_name_plural = _("units")
         ordering = ["park", "building", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["park", "code"], name="unit_code_unique_in_park"),
-            models.CheckConstraint(condition=Q(gross_area_m2__gt=0), name="unit_area_positive"),
+            models.UniqueConstraint(
+                fields=["park", "code"], name="unit_code_unique_in_park",
+                violation_error_message=_("The park has a unit with this code already.")),
+            models.CheckConstraint(condition=Q(gross_area_m2__gt=0), name="unit_area_positive",
+                                   violation_error_message=_("The area must be positive.")),
             models.CheckConstraint(
                 condition=Q(usable_area_m2__isnull=True)
                 | Q(usable_area_m2__lte=models.F("gross_area_m2")),
                 name="unit_usable_within_gross",
+                violation_error_message=_("The usable area cannot exceed the gross area."),
             ),
         ]
         indexes = [
@@ -237,7 +253,12 @@ class AssignmentQuerySet(models.QuerySet):
         return self.filter(status__in=Assignment.COUNTING_STATUSES).filter(covering(day))
 
 
-class Assignment(models.Model):
+class Assignment(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"assignment_end_after_start": "end",
+                         "assignment_area_positive": "area_m2",
+                         "reservation_has_hold_until": "hold_until",
+                         "only_sales_are_open_ended": "end"}
+
     class Kind(models.TextChoices):
         RESERVATION = "reservation", _("Reservation")
         INTENT = "intent", _("Letter of intent")
@@ -307,14 +328,20 @@ class Assignment(models.Model):
         ordering = ["-start", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
-                                   name="assignment_end_after_start"),
-            models.CheckConstraint(condition=Q(area_m2__gt=0), name="assignment_area_positive"),
+                                   name="assignment_end_after_start",
+                                   violation_error_message=_("The period must end after it "
+                                                             "starts.")),
+            models.CheckConstraint(condition=Q(area_m2__gt=0), name="assignment_area_positive",
+                                   violation_error_message=_("The area must be positive.")),
             models.CheckConstraint(
                 condition=~Q(kind="reservation") | Q(hold_until__isnull=False),
                 name="reservation_has_hold_until",
+                violation_error_message=_("A reservation needs the day its hold ends."),
             ),
             models.CheckConstraint(condition=Q(end__isnull=False) | Q(kind="sale"),
-                                   name="only_sales_are_open_ended"),
+                                   name="only_sales_are_open_ended",
+                                   violation_error_message=_("Only a sale may be open-ended: "
+                                                             "give the last day.")),
             # The no-overlap exclusion constraint is PostgreSQL-only: see migration 0002.
         ]
         indexes = [

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.models import FieldConstraintsMixin
+
 
 class Metric(models.TextChoices):
     """The figures a target can be set on: each one is computable (selectors.METRICS says how)."""
@@ -23,7 +25,10 @@ class Metric(models.TextChoices):
 SCOPED_METRICS = (Metric.CARRIER_AREA,)
 
 
-class Target(models.Model):
+class Target(FieldConstraintsMixin, models.Model):
+    CONSTRAINT_FIELDS = {"target_years_ordered": "year_to", "target_value_positive": "value",
+                         "target_scope_only_for_space": "park"}
+
     metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
     year_from = models.PositiveSmallIntegerField(
         _("from year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
@@ -53,31 +58,22 @@ class Target(models.Model):
         ordering = ["-year_to", "order", "metric", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(year_to__gte=models.F("year_from")),
-                                   name="target_years_ordered"),
-            models.CheckConstraint(condition=Q(value__gt=0), name="target_value_positive"),
+                                   name="target_years_ordered",
+                                   violation_error_message=_("The last year cannot be before "
+                                                             "the first.")),
+            models.CheckConstraint(condition=Q(value__gt=0), name="target_value_positive",
+                                   violation_error_message=_("A target is a positive figure.")),
             models.CheckConstraint(
                 condition=Q(metric__in=SCOPED_METRICS) | (Q(park__isnull=True) & Q(city="")),
-                name="target_scope_only_for_space"),
+                name="target_scope_only_for_space",
+                violation_error_message=_("Only a carrier space target is set per park or "
+                                          "city.")),
         ]
 
     def __str__(self) -> str:
         years = (str(self.year_to) if self.year_from == self.year_to
                  else f"{self.year_from}–{self.year_to}")
         return f"{self.get_metric_display()} · {years}"
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        errors = {}
-        if self.year_from and self.year_to and self.year_to < self.year_from:
-            errors["year_to"] = _("The last year cannot be before the first.")
-        if self.metric not in SCOPED_METRICS:
-            if self.park_id:
-                errors["park"] = _("Only a carrier space target is set per park.")
-            if self.city:
-                errors["city"] = _("Only a carrier space target is set per city.")
-        if errors:
-            raise ValidationError(errors)
 
     @property
     def scope_label(self) -> str:

@@ -1,0 +1,32 @@
+"""The floor's model pieces (no models of its own)."""
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import router
+
+
+class FieldConstraintsMixin:
+    """Database constraints that speak on their field.
+
+    Integrity lives in the constraints; the friendly check comes first, from the same
+    constraint: full_clean() (which every write service calls) validates each constraint
+    before the database would, and reports its violation_error_message on the field named in
+    CONSTRAINT_FIELDS, so a form shows "the largest area cannot be below the smallest" under
+    that field instead of a banner naming "project_space_range_ordered"."""
+
+    CONSTRAINT_FIELDS: dict[str, str] = {}
+
+    def validate_constraints(self, exclude=None):
+        using = router.db_for_write(self.__class__, instance=self)
+        errors: dict[str, list] = {}
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    field = self.CONSTRAINT_FIELDS.get(constraint.name)
+                    if field is None and getattr(error, "code", None) == "unique" \
+                            and len(getattr(constraint, "fields", ())) == 1:
+                        field = constraint.fields[0]
+                    errors.setdefault(field or NON_FIELD_ERRORS, []).extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
