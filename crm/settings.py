@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.accounts",
     "crm.notifications",
+    "crm.audit",
     # Business apps.
     "leads",
     "parks",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm.core.middleware.LoginRequiredMiddleware",
+    # After authentication: it logs the 403s of signed-in users (crm/audit).
+    "crm.audit.middleware.DeniedAttemptMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("funds/", include("funds.urls")),
     path("dashboards/", include("crm.dashboards.urls")),
     path("inbox/", include("crm.notifications.urls")),
+    path("audit/", include("crm.audit.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

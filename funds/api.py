@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from crm.audit.api import AuditedReadsMixin
 from leads.models import Company, Project, Stage
 
 from . import selectors, services
@@ -141,7 +142,7 @@ class DocumentInputSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ApplicationViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = ApplicationSerializer
     filter_backends = [DjangoFilterBackend]
@@ -149,10 +150,11 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return (Application.objects.visible_to(self.request.user)
-                .select_related("programme", "company")
-                .prefetch_related("documents", "reviews", "disbursements__milestone")
-                .order_by("-state_changed_at", "-pk"))
+        return (selectors.application_queryset(user=self.request.user)
+                .prefetch_related("documents", "reviews", "disbursements__milestone"))
+
+    def is_confidential(self, obj) -> bool:
+        return obj.is_confidential
 
     def perform_create(self, serializer):
         serializer.instance = services.application_create(by=self.request.user,

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -200,10 +201,18 @@ class Application(FieldConstraintsMixin, models.Model):
     def __str__(self) -> str:
         return self.title or f"{self.company} · {self.programme}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("funds:application-detail", args=[self.pk])
+
     @property
     def state_info(self) -> states.StateInfo:
         """What the declaration says about the current state (badge, editable, waiting on)."""
         return states.STATES[self.state]
+
+    @property
+    def is_confidential(self) -> bool:
+        """Tied to a confidential project: its reads are recorded (crm/audit)."""
+        return self.project_id is not None and self.project.confidential
 
     @property
     def current_review_step(self) -> str | None:

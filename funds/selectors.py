@@ -71,22 +71,24 @@ def programme_figures(programme: Programme) -> ProgrammeFigures:
                             paid=programme.paid_total)
 
 
+def application_queryset(*, user):
+    """The applications `user` may read, newest change first: the one read path of the list,
+    the detail, the API and the dashboards. Reviewers read applications of confidential
+    projects, not the projects themselves: `project_readable` lets a page name the project
+    only to those who may open it."""
+    return (Application.objects.visible_to(user)
+            .select_related("programme", "company", "project", "created_by")
+            .annotate(project_readable=project_readable(user))
+            .order_by("-state_changed_at", "-pk"))
+
+
 def application_list(*, user, filters=None):
-    # Reviewers read applications of confidential projects, not the projects themselves:
-    # `project_readable` lets the pages name the project only to those who may open it.
-    queryset = (Application.objects.visible_to(user)
-                .select_related("programme", "company", "project", "created_by")
-                .annotate(project_readable=project_readable(user))
-                .order_by("-state_changed_at", "-pk"))
-    return ApplicationFilter(filters or {}, queryset=queryset)
+    return ApplicationFilter(filters or {}, queryset=application_queryset(user=user))
 
 
 def application_get(*, user, pk: int) -> Application:
     return get_object_or_404(
-        Application.objects.visible_to(user).select_related(
-            "programme", "company", "project", "project__stage", "created_by")
-        .annotate(project_readable=project_readable(user)),
-        pk=pk)
+        application_queryset(user=user).select_related("project__stage"), pk=pk)
 
 
 def application_paid_total(application: Application) -> Decimal:

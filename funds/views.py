@@ -15,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.audit.models import AccessRecord
+from crm.audit.selectors import access_for
+from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.views_helpers import add_service_error, attempt, paginate
@@ -100,6 +103,8 @@ def _review_steps(application) -> list[tuple[str, str]]:
 def application_detail(request, pk):
     user = request.user
     application = selectors.application_get(user=user, pk=pk)
+    if application.is_confidential:
+        record_reads(request, [application], action=AccessRecord.Action.VIEW)
     state = application.state
     today = timezone.localdate()
 
@@ -149,6 +154,8 @@ def application_detail(request, pk):
                           else None),
         "moves": [(move, TransitionForm.for_move(move, application=application, today=today))
                   for move in selectors.available_moves(user=user, application=application)],
+        "access": (access_for(user=user, record=application)
+                   if application.is_confidential else None),
     })
 
 
@@ -185,7 +192,10 @@ def application_transition(request, pk):
 
 def document_download(request, pk, document):
     application = selectors.application_get(user=request.user, pk=pk)
-    return file_download(get_object_or_404(application.documents, pk=document).file)
+    stored = get_object_or_404(application.documents, pk=document)
+    if application.is_confidential:
+        record_reads(request, [application], action=AccessRecord.Action.DOWNLOAD)
+    return file_download(stored.file)
 
 
 @require_POST

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from crm.accounts.models import User
+from crm.audit.api import AuditedReadsMixin
 
 from . import selectors, services
 from .filters import CompanyFilter, ProjectFilter
@@ -166,8 +167,8 @@ class MoveSerializer(serializers.Serializer):
     next_step_on = serializers.DateField(required=False, allow_null=True)
 
 
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class ProjectViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = ProjectSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProjectFilter
@@ -175,6 +176,9 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def get_queryset(self):
         return selectors.project_queryset(user=self.request.user).prefetch_related(
             "collaborators")
+
+    def is_confidential(self, obj) -> bool:
+        return obj.confidential
 
     @extend_schema(request=MoveSerializer, responses={200: ProjectSerializer})
     @action(detail=True, methods=["post"])

@@ -9,6 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.audit.models import AccessRecord
+from crm.audit.selectors import access_for
+from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
@@ -30,7 +33,7 @@ from .forms import (
     QualificationForm,
     TeamForm,
 )
-from .models import Company, Stage
+from .models import Company, Project, Stage
 
 
 # --- Companies ----------------------------------------------------------------------------------
@@ -155,6 +158,9 @@ def project_export(request):
     refused = _too_many_to_export(request, filterset.qs, reverse("leads:project-list"))
     if refused:
         return refused
+    confidential = filterset.qs.filter(confidential=True).values_list("pk", flat=True)
+    record_reads(request, [(Project, pk) for pk in confidential],
+                 action=AccessRecord.Action.EXPORT)
     return xlsx_response("projects", exports.project_sheets(filterset.qs.iterator(2000)))
 
 
@@ -164,6 +170,8 @@ def _render_project(request, project, *, followup_form=None, team_form=None,
     (the predicates of leads/permissions.py hide the rest)."""
     can_edit = permissions.can_edit_project(request.user, project)
     can_change_team = permissions.can_reassign_project(request.user, project)
+    if project.confidential and request.method == "GET":
+        record_reads(request, [project], action=AccessRecord.Action.VIEW)
     return render(request, "leads/project_detail.html", {
         "project": project,
         "timeline": selectors.project_timeline(project=project),
@@ -175,6 +183,8 @@ def _render_project(request, project, *, followup_form=None, team_form=None,
         "team_form": (team_form or TeamForm(initial={
             "owner": project.owner, "collaborators": list(project.collaborators.all())}))
         if can_change_team else None,
+        "access": access_for(user=request.user, record=project) if project.confidential
+        else None,
     }, status=status)
 
 
@@ -201,7 +211,10 @@ def project_team(request, pk):
 
 
 def project_agreement(request, pk):
-    return file_download(selectors.project_get(user=request.user, pk=pk).agreement)
+    project = selectors.project_get(user=request.user, pk=pk)
+    if project.confidential and project.agreement:
+        record_reads(request, [project], action=AccessRecord.Action.DOWNLOAD)
+    return file_download(project.agreement)
 
 
 def _project_form_view(request, *, project=None):
