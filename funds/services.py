@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from crm.core.exceptions import ConflictError
 from crm.core.permissions import require
 from crm.core.uploads import validate_upload
+from leads.models import Project
 
 from . import permissions, workflow
 from .models import (
@@ -259,8 +260,6 @@ def disbursement_plan(*, application: Application, by, amount: Decimal, planned_
 
 
 def _milestone_reached(application: Application, milestone) -> bool:
-    from leads.models import Project
-
     return Project.objects.filter(pk=application.project_id).reached(milestone).exists()
 
 

@@ -8,12 +8,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from .models import Stage
+from .services import project_milestones_refresh
 
 
 @receiver(post_save, sender=Stage, dispatch_uid="leads.stage_saved")
 def stage_saved(sender, instance: Stage, created: bool, raw: bool = False, **kwargs) -> None:
     if created or raw:
         return  # no event can point at a stage that did not exist
-    from .services import project_milestones_refresh
-
     transaction.on_commit(project_milestones_refresh)

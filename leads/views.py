@@ -15,6 +15,7 @@ from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
+from crm.core.panels import panels_for
 from crm.core.views_helpers import (
     add_service_error,
     json_error,
@@ -80,6 +81,7 @@ def company_detail(request, pk):
         "tags": page.tags,
         "can_edit": can_edit,
         "can_create_project": permissions.can_create_project(request.user),
+        "panels": panels_for(request, company),
         "contact_form": ContactForm() if can_edit else None,
         "qualification_form": QualificationForm() if can_edit else None,
     })
@@ -185,6 +187,7 @@ def _render_project(request, project, *, followup_form=None, team_form=None,
         if can_change_team else None,
         "access": access_for(user=request.user, record=project) if project.confidential
         else None,
+        "panels": panels_for(request, project),
     }, status=status)
 
 
