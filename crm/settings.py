@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -219,6 +219,15 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MAX_UPLOAD_SIZE = int(os.environ.get("MAX_UPLOAD_SIZE", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Spreadsheet imports: the caps a file is held to before it is read, when a file is checked by
+# a worker instead of the request, and when a job whose worker died is swept as failed. Each
+# default lives, with the reason for its value, beside the code that uses it (leads/imports/
+# reading.py, services.py, jobs.py); set the environment variable only to change one.
+for _name in ("IMPORT_MAX_ROWS", "IMPORT_MAX_COLUMNS", "IMPORT_MAX_CELL_CHARS",
+              "IMPORT_MAX_UNPACKED_BYTES", "IMPORT_MAX_COMPRESSION_RATIO", "IMPORT_STALE_SECONDS",
+              "LEADS_IMPORT_ASYNC_THRESHOLD_BYTES", "LEADS_IMPORT_ASYNC_THRESHOLD_ROWS"):
+    if os.environ.get(_name):
+        globals()[_name] = int(os.environ[_name])
 
 # --- Lists and exports ----------------------------------------------------------------------
 # Lists count exactly up to this many rows, then show PostgreSQL's estimate
@@ -267,7 +276,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with WWW-Authenticate rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "crm.accounts.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -279,10 +288,25 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
+# API tokens (django-rest-knox, issue "Hardening" item 8): each login issues a new token that
+# expires after this many days; only its hash is stored. Issued by crm.accounts.services.
+API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
+if API_TOKEN_TTL_DAYS < 1:
+    # knox reads "no TTL" as "never expires", the very thing this setting exists to prevent.
+    raise RuntimeError("API_TOKEN_TTL_DAYS must be a whole number of days, at least 1.")
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",  # the scheme clients already send
+    # A token's life is fixed at login; refreshing on use would make a leaked token immortal.
+    "AUTO_REFRESH": False,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Investment Attraction CRM API",
     "DESCRIPTION": "招商引资管理平台 API. Authenticate with `Authorization: Token <token>` "
-    "(POST /api/v1/auth/token/) or a browser session.",
+    "or a browser session. POST username and password to /api/v1/auth/token/ for a token: "
+    f"every call issues a new one, valid for {API_TOKEN_TTL_DAYS} days (the response's "
+    "`expiry`). "
+    "List and revoke your tokens at /api/v1/auth/tokens/ (or the page /accounts/tokens/); "
+    "changing your password revokes all of them.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

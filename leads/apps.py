@@ -10,8 +10,10 @@ class LeadsConfig(AppConfig):
         from crm.accounts.roles import Role, grant
         from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
+        from crm.core.schedule import every
 
         from . import demo, reminders, signals  # noqa: F401  (demo seeder, rule kinds, signals)
+        every(5 * 60, "leads.import_jobs_sweep_task", name="sweep-import-jobs")  # dead workers
 
         track("leads")  # its writes invalidate the figures that read it
 

@@ -175,4 +175,3 @@ def _seed_followups(ctx, project: Project, owner) -> None:
                      "due_on": day + timedelta(days=issue["due_days"])}]
             if number == 0 and ctx.rng.random() < 0.5 else [],
         )
-from . import volume  # noqa: E402,F401  bulk seeders for --scale N > 1 (bench)

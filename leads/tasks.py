@@ -1,40 +1,19 @@
-"""Celery tasks of the leads app: thin wrappers that load a row by id and call a service.
+"""Celery tasks of the leads app: thin wrappers that load rows by id and call a service.
 
-Both import tasks are safe to run twice: the services claim the job with a conditional UPDATE
-on its status (see leads.imports), so a redelivered message finds nothing to do. They are
-not retried: a failure is recorded on the job (FAILED, with the row), and the user decides.
+The import's dry run and commit are defined beside the services that enqueue them
+(leads/imports/tasks.py explains why) and re-exported here, the module Celery discovers.
 """
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import translation
 
-from .imports import import_commit, import_validate
-from .models import ImportJob
+from .imports import import_jobs_sweep
+from .imports.tasks import import_commit_task, import_validate_task
 
-
-def _job(job_id: int) -> ImportJob | None:
-    # A job deleted while its message waited in the queue: nothing to do.
-    return ImportJob.objects.select_related("uploaded_by").filter(pk=job_id).first()
+__all__ = ["import_commit_task", "import_jobs_sweep_task", "import_validate_task"]
 
 
-@shared_task(name="leads.import_validate_task")
-def import_validate_task(job_id: int, language: str | None = None) -> None:
-    """The dry run of a large file. `language` is the uploader's, so the problems are written
-    in the language of the page that asked."""
-    job = _job(job_id)
-    if job is None:
-        return
-    with translation.override(language or settings.LANGUAGE_CODE):
-        import_validate(job=job)
-
-
-@shared_task(name="leads.import_commit_task")
-def import_commit_task(job_id: int, language: str | None = None) -> None:
-    """The commit of a large file; does nothing unless the job is still VALIDATED (a second
-    delivery finds it COMMITTING or DONE)."""
-    job = _job(job_id)
-    if job is None or job.status != ImportJob.Status.VALIDATED:
-        return
-    with translation.override(language or settings.LANGUAGE_CODE):
-        import_commit(job=job)
+@shared_task(name="leads.import_jobs_sweep_task")
+def import_jobs_sweep_task() -> int:
+    """Beat's sweep of import jobs whose worker died (leads.imports.jobs.import_jobs_sweep);
+    safe to run twice: each job is claimed with a conditional UPDATE."""
+    return import_jobs_sweep()

@@ -1,6 +1,7 @@
 """Volume data for benchmarks: `seed_demo --scale N` (N > 1) adds 1,000×N companies,
 2,000×N projects with 1–6 stage events each, and 10,000×N follow-ups, written in bulk
-(PostgreSQL COPY; plain multi-row INSERT elsewhere), after the demo world is built once.
+(crm.core.bulk: COPY on PostgreSQL, batched INSERTs elsewhere), after the demo world is built
+once.
 
 Why not through the services: at N = 100 that is 1.3 million rows, hours of one-save-per-row.
 The rows still obey the services' invariants: name_key and name_initials as Company.save()
@@ -12,17 +13,20 @@ last_contact_on = the latest follow-up, a next step on every open project. Histo
 Deterministic: everything comes from ctx.rng, so two runs at one scale build one world.
 """
 
-import io
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 
 from crm.accounts.models import User
 from crm.accounts.roles import Role
+from crm.core.bulk import analyze, bulk_write, reserve_ids
 from crm.core.demo import SeedContext, register_seeder
 
 from . import demo_content
+from .demo import MINIMAL_PDF
 from .models import (
     ChainNode,
     ChainRole,
@@ -41,7 +45,6 @@ from .uscc import USCC_ALPHABET, make_uscc, normalize_company_name
 COMPANIES_PER_SCALE = 1_000
 PROJECTS_PER_SCALE = 2_000
 FOLLOWUPS_PER_SCALE = 10_000
-COPY_CHUNK_ROWS = 50_000
 VOLUME_AGREEMENT = "agreements/volume/agreement.pdf"  # one shared placeholder document
 
 # Company names come from a small vocabulary, so pinyin initials are computed once per word
@@ -68,89 +71,6 @@ PATH = ["lead", "screening", "first_contact", "site_visit", "negotiating", "fram
 CHANNELS = ["roadshow", "delegation", "intermediary", "online", "walkin"]
 SPACE_USES = ["office", "rnd", "factory", "warehouse"]
 KINDS = ["phone", "visit", "inbound_visit", "site_inspection", "online", "signing"]
-
-
-# --- bulk writing -------------------------------------------------------------------------------
-def _copy_value(value) -> str:
-    if value is None:
-        return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime | Decimal | int | float):
-        return str(value) if not isinstance(value, datetime) else value.isoformat()
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n") \
-        .replace("\r", "\\r")
-
-
-def bulk_write(model, fields: list[str], rows) -> int:
-    """Write tuples of `fields` (attnames, in order) into `model`'s table: COPY on
-    PostgreSQL, executemany INSERT elsewhere. Ids, when given, are the caller's (see
-    reserve_ids). Returns the number of rows written."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = [model._meta.get_field(name).column for name in fields]
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    written = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
-            buffer = io.StringIO()
-            pending = 0
-
-            def flush():
-                buffer.seek(0)
-                raw.copy_expert(f"COPY {table} ({quoted}) FROM STDIN", buffer)
-                buffer.seek(0)
-                buffer.truncate()
-
-            for row in rows:
-                buffer.write("\t".join(_copy_value(v) for v in row))
-                buffer.write("\n")
-                pending += 1
-                written += 1
-                if pending >= COPY_CHUNK_ROWS:
-                    flush()
-                    pending = 0
-            if pending:
-                flush()
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"
-            batch = []
-            for row in rows:
-                batch.append(row)
-                written += 1
-                if len(batch) >= 5000:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-    return written
-
-
-def reserve_ids(model, count: int) -> int:
-    """Reserve `count` primary keys after the current maximum; return the first one. The
-    sequence is moved past them, so later inserts through the ORM do not collide."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-        first = cursor.fetchone()[0] + 1
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
-                           [table, first + count - 1])
-    return first
-
-
-def analyze(*tables: str) -> None:
-    """Fresh planner statistics: without them PostgreSQL plans the bulk-filled tables as if
-    empty (a correlated subquery over 50,000 assignments ran 80 s instead of milliseconds)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def volume_scale(ctx: SeedContext) -> int:
@@ -367,7 +287,7 @@ def seed_leads_volume(ctx: SeedContext) -> None:
     # last_contact_on = the latest follow-up, set in one UPDATE from the follow-ups themselves.
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE leads_project p SET last_contact_on = f.last FROM ("
+            "UPDATE leads_project AS p SET last_contact_on = f.last FROM ("
             "  SELECT project_id, MAX(date) AS last FROM leads_followup"
             "  WHERE project_id >= %s GROUP BY project_id) f"
             " WHERE p.id = f.project_id", [first_project])
@@ -381,10 +301,5 @@ def seed_leads_volume(ctx: SeedContext) -> None:
 
 
 def _write_agreement_placeholder() -> None:
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    from .demo import MINIMAL_PDF
-
     if not default_storage.exists(VOLUME_AGREEMENT):
         default_storage.save(VOLUME_AGREEMENT, ContentFile(MINIMAL_PDF))

@@ -135,4 +135,3 @@ def seed_assignments(ctx: SeedContext) -> None:
                     start=start - timedelta(days=365), end=start, price=unit.list_rent,
                     status=Assignment.Status.ENDED)
     ctx.log(f"  {Assignment.objects.count()} assignments")
-from . import volume  # noqa: E402,F401  bulk seeders for --scale N > 1 (bench)

@@ -10,10 +10,10 @@ is an active lease or reservation, and some units are left vacant today. Determi
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from crm.core.bulk import analyze, bulk_write, reserve_ids
 from crm.core.demo import SeedContext, register_seeder
 from leads.models import Company
-from leads.volume import analyze as _analyze
-from leads.volume import bulk_write, reserve_ids, volume_scale
+from leads.volume import volume_scale
 
 from .models import Assignment, Building, Floor, Park, Unit
 
@@ -95,6 +95,6 @@ def seed_parks_volume(ctx: SeedContext) -> None:
         "id", "unit_id", "company_id", "project_id", "kind", "status", "outcome", "start", "end",
         "hold_until", "area_m2", "price", "rent_free_until", "converted_from_id", "note",
         "created_by_id", "created_at", "updated_at"], rows)
-    _analyze("parks_unit", "parks_assignment", "parks_building", "parks_floor")
+    analyze("parks_unit", "parks_assignment", "parks_building", "parks_floor")
     ctx.log(f"  volume: {len(units)} units, {len(rows)} assignments")
 

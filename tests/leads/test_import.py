@@ -17,8 +17,8 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from crm.accounts.roles import Role
-from leads import imports
 from leads.imports import import_commit, import_job_create, import_progress, import_validate
+from leads.imports.progress import publish
 from leads.models import (
     ChainNode,
     Company,
@@ -258,7 +258,7 @@ def test_dry_run_queries_do_not_grow_with_rows(staff_user):
 # --- Projects -----------------------------------------------------------------------------------
 def test_project_import_groups_rows_by_company_and_checks_stage_gates(staff_user, make_user):
     colleague = make_user(Role.INVESTMENT_STAFF, username="zhangsan")
-    leader = make_user(Role.LEADER, username="lingdao")
+    park_manager = make_user(Role.PARK_MANAGER, username="yuanqu")
     Stage.objects.filter(code="first_contact").update(requires_uscc=True)
     good_rows = [
         # 2 and 3: two projects of one company (same name once spaces are ignored).
@@ -276,8 +276,9 @@ def test_project_import_groups_rows_by_company_and_checks_stage_gates(staff_user
         ["坏日期企业有限公司", "", "项目六", "", "", "", "", "", "电话联系", "2030-13-45", ""],
         ["无名负责人有限公司", "", "项目七", "nobody", "研判", "", "", "", "拜访",
          "2030/4/1", ""],
-        # 8: owner who is not investment staff; 9: stage needing a USCC, none given.
-        ["领导负责有限公司", "", "项目八", "lingdao", "", "", "", "", "拜访", "2030-04-01", ""],
+        # 8: an owner who may not hold projects (a park manager); 9: a stage needing a USCC,
+        # none given.
+        ["园区负责有限公司", "", "项目八", "yuanqu", "", "", "", "", "拜访", "2030-04-01", ""],
         ["无码企业有限公司", "", "项目九", "", "初步接洽", "", "", "", "拜访", "2030-04-01", ""],
         # 10: the same project twice in the file.
         ["昆山光场显示有限公司", "", "光场模组项目", "", "暂缓", "", "", "", "", "", ""],
@@ -292,7 +293,7 @@ def test_project_import_groups_rows_by_company_and_checks_stage_gates(staff_user
     assert "agreement" in messages_at(job, 4)
     assert "USCC" not in messages_at(job, 4)  # 正式签约 does not need the USCC
     assert "unified social credit code" in messages_at(job, 9)
-    assert str(leader) in messages_at(job, 8)
+    assert str(park_manager) in messages_at(job, 8) and "cannot own" in messages_at(job, 8)
     assert Project.objects.filter(name="光场模组项目").count() == 0
 
     # The same file without its bad rows goes in; rows 2 and 3 share one company.
@@ -608,7 +609,7 @@ def test_progress_reads_the_cache_while_a_commit_is_under_way(staff_user):
     job = start(staff_user, xlsx([["企业名称"], ["进度企业有限公司"]]))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING)
     job.refresh_from_db()
-    imports._publish(job.pk, ImportJob.Status.COMMITTING, 400, 1000)  # as the task does
+    publish(job.pk, ImportJob.Status.COMMITTING, 400, 1000)  # as the task does
     assert import_progress(job=job) | {"status_label": None} == {
         "status": "committing", "status_label": None, "processed": 400, "total": 1000,
         "percent": 40, "active": True}
