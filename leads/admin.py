@@ -1,6 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm.core.admin import AccessRuleAdmin
+
+from . import permissions
 from .models import (
     ChainNode,
     Company,
@@ -16,11 +19,12 @@ from .models import (
     Stage,
     StageEvent,
     Tag,
+    confidential_name,
 )
 
 
 @admin.register(Stage)
-class StageAdmin(SimpleHistoryAdmin):
+class StageAdmin(AccessRuleAdmin, SimpleHistoryAdmin):
     list_display = ("order", "code", "name", "kind", "probability", "milestone",
                     "requires_agreement", "requires_uscc", "is_active")
     list_display_links = ("code",)
@@ -67,13 +71,16 @@ class QualificationInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(SimpleHistoryAdmin):
+class CompanyAdmin(AccessRuleAdmin, SimpleHistoryAdmin):
     list_display = ("name", "uscc", "industry", "source_region", "created_at")
     list_filter = ("source_region",)
     search_fields = ("name", "uscc", "name_initials")
     list_select_related = ("industry",)
     inlines = [ChainLinkInline, ContactInline, QualificationInline]
     raw_id_fields = ("industry", "created_by")
+
+    def may_change(self, user, obj) -> bool:
+        return permissions.can_edit_company(user, obj)
 
 
 class StageEventInline(admin.TabularInline):
@@ -85,7 +92,7 @@ class StageEventInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(SimpleHistoryAdmin):
+class ProjectAdmin(AccessRuleAdmin, SimpleHistoryAdmin):
     list_display = ("name", "company", "stage", "owner", "agreed_investment_wan", "next_step_on",
                     "confidential")
     list_filter = ("stage", "channel", "confidential")
@@ -95,9 +102,21 @@ class ProjectAdmin(SimpleHistoryAdmin):
     readonly_fields = ("stage", "stage_entered_at", "signed_on", "last_contact_on")
     inlines = [StageEventInline]
 
-    def get_queryset(self, request):
-        # The admin obeys the same access rule as every other read.
-        return super().get_queryset(request).visible_to(request.user)
+    def concealed_name(self, pk) -> str:
+        return confidential_name(Project(pk=pk))  # the words the product's pages use
+
+    def may_change(self, user, obj) -> bool:
+        # Leaders read every deal and edit none; staff edit their team's (as the pages).
+        return permissions.can_edit_project(user, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # The team changes through leads.services.project_reassign, which records the
+            # TeamChange and admits only those who may hold projects: anyone made owner or
+            # collaborator here would read the deal, confidential or not.
+            readonly += ["owner", "collaborators"]
+        return readonly
 
 
 class FollowUpIssueInline(admin.TabularInline):
@@ -106,14 +125,14 @@ class FollowUpIssueInline(admin.TabularInline):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(SimpleHistoryAdmin):
+class FollowUpAdmin(AccessRuleAdmin, SimpleHistoryAdmin):
     list_display = ("date", "project", "kind", "leader_attended", "next_contact_on")
     list_filter = ("kind", "leader_attended")
     raw_id_fields = ("project", "our_participants", "created_by")
     inlines = [FollowUpIssueInline]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
+    def may_change(self, user, obj) -> bool:
+        return permissions.can_log_followup(user, obj.project)
 
 
 @admin.register(ImportJob)

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from crm.core.admin import AccessRuleAdmin
+
 from .models import Target
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(AccessRuleAdmin):
     list_display = ["metric", "year_from", "year_to", "value", "park", "city", "source"]
     list_filter = ["metric", "year_to"]
     list_editable = ["value"]
