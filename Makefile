@@ -73,5 +73,19 @@ bench: venv assets messages
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/9} \
 	$(PY) bench/run.py --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
+# Backups on PostgreSQL (README "Backups"; crm/core/backups.py): one archive per run holding the
+# pg_dump custom-format dump, the uploaded documents and a manifest the restore verifies.
+# DATABASE_URL and RESTORE_DATABASE_URL reach manage.py through the environment (make exports
+# command-line variables), never on a command line that make echoes or ps shows.
+.PHONY: backup restore
+backup: venv
+	$(MANAGE) backup $(if $(BACKUP_DIR),--dir "$(BACKUP_DIR)")
+
+restore: venv
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/crm-YYYYmmdd-HHMMSS.tar \
+	[RESTORE_DATABASE_URL=postgres://...] [RESTORE_MEDIA_ROOT=dir] [FORCE=1]" >&2; exit 2; }
+	$(MANAGE) restore "$(BACKUP)" $(if $(RESTORE_MEDIA_ROOT),--media-root "$(RESTORE_MEDIA_ROOT)") \
+	    $(if $(filter 1 yes true,$(FORCE)),--force)
+
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
