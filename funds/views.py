@@ -170,24 +170,25 @@ def _refuse_form(request, form) -> None:
     messages.error(request, _("Nothing was saved: %(errors)s") % {"errors": errors})
 
 
-def _act(request, application, service, /, *, success, **kwargs):
-    """The service, then back to the application with its outcome as a message. Acting outside
-    one's role or duty is the service's PermissionDenied: a 403 page with the reason."""
-    attempt(request, service, success=success, **kwargs)
+def _act(request, application, form, service, /, *, success, **kwargs):
+    """The form checked, then the service, then back to the application with the outcome as a
+    message. An invalid form saves nothing and says why, field by field; acting outside one's
+    role or duty is the service's PermissionDenied: a 403 page with the reason."""
+    if not form.is_valid():
+        _refuse_form(request, form)
+        return _back(application)
+    inputs = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
+    attempt(request, service, success=success, **kwargs, **inputs)
     return _back(application)
 
 
 @require_POST
 def application_transition(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        _refuse_form(request, form)
-        return _back(application)
-    return _act(request, application, services.application_transition, application=application,
+    return _act(request, application, TransitionForm(request.POST),
+                services.application_transition, application=application,
                 success=lambda moved: _("The application is now “%(state)s”.") % {
-                    "state": moved.get_state_display()},
-                **form.service_kwargs())
+                    "state": moved.get_state_display()})
 
 
 def document_download(request, pk, document):
@@ -203,36 +204,25 @@ def document_add(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     form = DocumentForm(request.POST, request.FILES,
                         required_documents=application.programme.required_documents)
-    if not form.is_valid():
-        _refuse_form(request, form)
-        return _back(application)
-    return _act(request, application, services.document_add, application=application,
-                success=lambda document: _("“%(name)s” uploaded.") % {"name": document.name},
-                **form.service_kwargs())
+    return _act(request, application, form, services.document_add, application=application,
+                success=lambda document: _("“%(name)s” uploaded.") % {"name": document.name})
 
 
 @require_POST
 def review_add(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        _refuse_form(request, form)
-        return _back(application)
-    return _act(request, application, services.review_record, application=application,
+    return _act(request, application, ReviewForm(request.POST), services.review_record,
+                application=application,
                 success=lambda review: _("Review of “%(step)s” recorded.") % {
-                    "step": review.get_step_display()},
-                **form.cleaned_data)
+                    "step": review.get_step_display()})
 
 
 @require_POST
 def tranche_plan(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     form = TranchePlanForm(request.POST, with_milestone=application.project_id is not None)
-    if not form.is_valid():
-        _refuse_form(request, form)
-        return _back(application)
-    return _act(request, application, services.disbursement_plan, application=application,
-                success=_("Tranche planned."), **form.cleaned_data)
+    return _act(request, application, form, services.disbursement_plan,
+                application=application, success=_("Tranche planned."))
 
 
 @require_POST
@@ -241,20 +231,12 @@ def tranche_pay(request, pk, tranche):
     # Only a tranche of this application: a pk from another one is a 404, not a payment.
     disbursement = get_object_or_404(application.disbursements.select_related("milestone"),
                                      pk=tranche, kind=Disbursement.Kind.TRANCHE)
-    form = TranchePayForm(request.POST)
-    if not form.is_valid():
-        _refuse_form(request, form)
-        return _back(application)
-    return _act(request, application, services.disbursement_pay, disbursement=disbursement,
-                success=_("Payment recorded."), **form.cleaned_data)
+    return _act(request, application, TranchePayForm(request.POST), services.disbursement_pay,
+                disbursement=disbursement, success=_("Payment recorded."))
 
 
 @require_POST
 def clawback(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
-    form = ClawbackForm(request.POST)
-    if not form.is_valid():
-        _refuse_form(request, form)
-        return _back(application)
-    return _act(request, application, services.clawback_record, application=application,
-                success=_("Clawback recorded."), **form.cleaned_data)
+    return _act(request, application, ClawbackForm(request.POST), services.clawback_record,
+                application=application, success=_("Clawback recorded."))

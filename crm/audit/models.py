@@ -24,7 +24,7 @@ class AccessRecord(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField(_("record"))
     path = models.CharField(_("address"), max_length=300)
-    ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("confidential read")
@@ -46,7 +46,7 @@ class DeniedAttempt(models.Model):
     method = models.CharField(_("method"), max_length=8)
     path = models.CharField(_("address"), max_length=300)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refused attempt")

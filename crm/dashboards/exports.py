@@ -3,7 +3,7 @@ or breakdown, written through crm.core.exports (formula neutralisation included)
 in 万元 as numbers, rates in % with one decimal; a rate with nothing to divide by is "—"."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from leads.models import Stage
 
@@ -46,7 +46,7 @@ def dashboard_sheets(d) -> list:
         (_("Fund budget approved"), _rate(d.funds.approved_percent), "%"),
     ]
     sheets = [
-        (_("Summary"), [_("Figure"), _("Value"), _("Unit")], summary),
+        (_("Summary"), [_("Figure"), _("Value"), pgettext("of measure", "Unit")], summary),
         (_("Pipeline by stage"),
          [_("Stage"), _("Kind"), _("Projects"), _("Agreed investment (10k yuan)")],
          [(r.label, r.stage.get_kind_display(), r.count, r.amount_wan) for r in d.by_stage]),
@@ -61,8 +61,8 @@ def dashboard_sheets(d) -> list:
         _breakdown(_("Lost reasons"), d.lost_reasons, first=_("Reason")),
         (_("Flags"), [_("Flag"), _("Projects")], [(f.label, f.count) for f in s.flags]),
         (_("Targets"),
-         [_("Metric"), _("Years"), _("Scope"), _("Target"), _("Actual"), _("Unit"),
-          _("Progress %"), _("Definition")],
+         [_("Metric"), _("Years"), _("Scope"), _("Target"), _("Actual"),
+          pgettext("of measure", "Unit"), _("Progress %"), _("Definition")],
          [(t.target.get_metric_display(), _years(t), t.target.scope_label, t.target.value,
            t.actual, t.unit, _rate(t.percent), t.definition) for t in d.targets]),
         chain_sheet(d.chain),

@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -15,8 +16,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale: int, if_empty: bool, **options):
-        from django.contrib.auth import get_user_model
-
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Database already has data; demo seeding skipped.")
             return
