@@ -10,8 +10,12 @@ class FundsConfig(AppConfig):
         from crm.accounts.roles import Role, grant
         from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
+        from crm.notifications.registry import register_confidential_name
 
         from . import demo, reminders  # noqa: F401  (register the demo seeder, rule kinds)
+        from .models import Application, confidential_application_name
+
+        register_confidential_name(Application, confidential_application_name)
 
         track("funds")  # its writes invalidate the figures that read it
 

@@ -138,6 +138,12 @@ class ApplicationQuerySet(models.QuerySet):
                            state_changed_at__lt=day_start(cutoff + timedelta(days=1)))
 
 
+def confidential_application_name(application) -> str:
+    """How an application of a confidential project is named where its reader may not open it
+    (a group chat's robot): by its id, never its title or company."""
+    return _("Confidential application (ID %(id)s)") % {"id": application.pk}
+
+
 class Application(FieldConstraintsMixin, models.Model):
     CONSTRAINT_FIELDS = {"application_requested_positive": "requested_amount",
                          "application_approved_within_requested": "approved_amount",

@@ -44,8 +44,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "channel")
     list_select_related = ("reminder",)
     actions = [retry_deliveries]
+    # The key, to match a delivery with a robot gateway's log (channels.idempotency_key).
     readonly_fields = ("reminder", "channel", "status", "attempts", "last_error", "claimed_at",
-                       "sent_at")
+                       "sent_at", "key")
 
 
 admin.site.register(Preference)

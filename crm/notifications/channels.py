@@ -6,16 +6,19 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, get_connection
+from django.utils.translation import gettext as _
 
+from . import registry, webhooks
 from .models import Severity
 
 WEBHOOK_TIMEOUT_SECONDS = 10
@@ -85,16 +88,54 @@ def dingtalk_signed_url(url: str, secret: str, *, now_ms: int | None = None) -> 
     return f"{url}{separator}timestamp={timestamp}&sign={sign}"
 
 
-def webhook_payload(kind: str, reminder) -> dict:
-    text = f"**{reminder.title}**\n\n{reminder.body}"
+def idempotency_key(delivery) -> str:
+    """The same for every attempt at one delivery and different for every other: the row's id
+    (unique in this database) and its uuid (unique across databases: a restored backup or a
+    staging copy numbers rows again). A receiver that keeps the keys drops a re-send after a
+    crash (services' module docstring)."""
+    return f"reminder-delivery-{delivery.pk}-{delivery.key}"
+
+
+def confidential_title(reminder) -> str:
+    """How a message that leaves the product names a confidential reminder: the rule's name
+    ("下一步计划到期") says what is due, and the record is named in the words its own app uses
+    for a reader who may not open it (registry.confidential_name): "保密项目（ID 12）". The
+    rule should be loaded with the reminder; get_for_id() is ContentType's cache."""
+    model = ContentType.objects.get_for_id(reminder.content_type_id).model_class()
+    return _("%(rule)s: %(record)s") % {
+        "rule": reminder.rule.name,
+        "record": registry.confidential_name(model, reminder.object_id)}
+
+
+def webhook_payload(kind: str, reminder, *, key: str = "") -> dict:
+    """A robot message. A robot posts into a group chat, read by people who may not open the
+    record, so a confidential reminder gives only how its app names such a record and the
+    link (which asks whoever follows it to sign in): not the title or the details, which name
+    the project and its company."""
+    if reminder.confidential:
+        title = confidential_title(reminder)
+        text = f"**{title}**"
+    else:
+        title = reminder.title
+        text = f"**{reminder.title}**\n\n{reminder.body}"
     if reminder.link:
         text += f"\n\n[{absolute(reminder.link)}]({absolute(reminder.link)})"
     if kind == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": reminder.title, "text": text}}
-    return {"msgtype": "markdown", "markdown": {"content": text}}  # WeCom
+        payload = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+    else:  # WeCom
+        payload = {"msgtype": "markdown", "markdown": {"content": text}}
+    if key:
+        # In the body as well as the Idempotency-Key header: a relay or gateway that logs
+        # messages can drop a re-send on it. (The robots are expected to ignore a field they do
+        # not know, as JSON APIs do; watch the first live send after a deployment.)
+        payload["idempotency_key"] = key
+    return payload
 
 
 def send_webhook(*, delivery, reminder, user, connection=None) -> None:
+    """POST the reminder to the user's robot, through the URL policy of webhooks.py. A URL the
+    policy refuses is a permanent failure with the reason (no retry can make it acceptable);
+    so is a redirect, which is not followed."""
     # `connection` is the batch's mail connection; a robot is one HTTPS request of its own.
     preference = getattr(user, "notification_preference", None)
     if preference is None or not preference.webhook_enabled:
@@ -102,20 +143,32 @@ def send_webhook(*, delivery, reminder, user, connection=None) -> None:
     url = preference.webhook_url
     if preference.webhook_kind == "dingtalk" and preference.webhook_secret:
         url = dingtalk_signed_url(url, preference.webhook_secret)
-    request = urllib.request.Request(
-        url, data=json.dumps(webhook_payload(preference.webhook_kind, reminder)).encode(),
-        headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            answer = json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        if error.code >= 500:
-            raise TransientDeliveryError(f"HTTP {error.code}")
-        raise PermanentDeliveryError(f"HTTP {error.code}")
-    except (TimeoutError, urllib.error.URLError, OSError) as error:
-        raise TransientDeliveryError(str(error))
+        target = webhooks.check(url)
+    except webhooks.WebhookRefused as refusal:
+        raise PermanentDeliveryError(f"webhook URL refused: {refusal}")
+    except (socket.gaierror, UnicodeError) as error:
+        raise TransientDeliveryError(f"cannot resolve the robot's host: {error}")
+    key = idempotency_key(delivery)
+    body = json.dumps(webhook_payload(preference.webhook_kind, reminder, key=key)).encode()
+    try:
+        status, answer_body = webhooks.post(
+            target, body, {"Content-Type": "application/json; charset=utf-8",
+                           "Idempotency-Key": key}, timeout=WEBHOOK_TIMEOUT_SECONDS)
+    except (TimeoutError, http.client.HTTPException, OSError) as error:
+        raise TransientDeliveryError(str(error) or type(error).__name__)
+    if 300 <= status < 400:
+        raise PermanentDeliveryError(f"HTTP {status}: the robot redirected, not followed")
+    if status >= 500:
+        raise TransientDeliveryError(f"HTTP {status}")
+    if status >= 400:
+        raise PermanentDeliveryError(f"HTTP {status}")
+    try:
+        answer = json.loads(answer_body or b"{}")
+    except ValueError:
+        raise PermanentDeliveryError(f"robot answered HTTP {status} with no JSON")
     # Both robots answer 200 with {"errcode": 0} on success.
-    if answer.get("errcode", 0) != 0:
+    if not isinstance(answer, dict) or answer.get("errcode", 0) != 0:
         raise PermanentDeliveryError(f"robot answered {answer}")
 
 

@@ -3,6 +3,8 @@ rule, record, due date and recipient: the natural key makes a second scan a no-o
 is the in-app inbox item), and their deliveries by email or enterprise-IM webhook (one row per
 reminder and channel, claimed with a conditional UPDATE so nothing is sent twice)."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -12,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.core.fields import HttpsURLField
+
+from .webhooks import validate_webhook_url
 
 
 class Severity(models.TextChoices):
@@ -87,6 +91,9 @@ class Reminder(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("details"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
+    # The evaluator's word (registry.Due.confidential): the title and details name the record,
+    # so channels that leave the product send neither (channels.webhook_payload).
+    confidential = models.BooleanField(_("confidential"), default=False)
     fanned_out = models.BooleanField(default=False, help_text="deliveries created")
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -135,6 +142,9 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # With the id, the idempotency key every attempt at this delivery carries
+    # (channels.idempotency_key): receivers can drop a re-send after a worker's crash.
+    key = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = _("delivery")
@@ -161,7 +171,9 @@ class Preference(models.Model):
     email = models.BooleanField(_("send reminders by email"), default=True)
     webhook_kind = models.CharField(_("enterprise IM robot"), max_length=10,
                                     choices=WebhookKind.choices, blank=True, default="")
-    webhook_url = HttpsURLField(_("robot webhook URL"), blank=True, max_length=500)
+    webhook_url = HttpsURLField(
+        _("robot webhook URL"), blank=True, max_length=500, validators=[validate_webhook_url],
+        help_text=_("The https:// address of a WeCom or DingTalk group robot."))
     webhook_secret = models.CharField(
         _("signing secret"), max_length=200, blank=True,
         help_text=_("DingTalk robots with 加签 security: the secret starting with SEC."))

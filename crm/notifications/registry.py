@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,24 @@ class RuleKind:
 
 
 _kinds: dict[str, RuleKind] = {}
+_confidential_names: dict[type[Model], Callable[[Model], str]] = {}
+
+
+def register_confidential_name(model: type[Model], namer: Callable[[Model], str]) -> None:
+    """How an app names one of its confidential records to a reader who may not open it, e.g.
+    leads' confidential_name(project): "保密项目（ID 12）". The namer gets an unsaved instance
+    with only its pk set, so it must not read any other field (which is the point)."""
+    _confidential_names[model] = namer
+
+
+def confidential_name(model: type[Model] | None, pk) -> str:
+    """The name of a confidential record for messages that leave the product (a group chat's
+    robot): the words its app registered (register_confidential_name), else a neutral name
+    with the id."""
+    namer = _confidential_names.get(model) if model is not None else None
+    if namer is None:
+        return _("Confidential record (ID %(id)s)") % {"id": pk}
+    return str(namer(model(pk=pk)))
 
 
 def register_rule_kind(kind: str, label: str, *, model: type[Model] | None = None):

@@ -10,19 +10,23 @@
    (a scan that lost a race to another, or a reminder created elsewhere).
 3. deliveries_send() claims a batch in one short transaction (pending → sending, or a stale
    "sending" whose worker died; rows another worker holds are skipped, not waited for), sends
-   the e-mails over one mail connection, and marks what went out "sent" with one UPDATE. A
-   duplicate or redelivered task finds nothing to claim and sends nothing. A transient failure
-   puts that delivery alone back to pending and retries it after a backoff, for a bounded
-   number of attempts; then it stays failed until an administrator retries it. The others are
-   unaffected.
+   the e-mails over one mail connection, and marks each message "sent" with its own committed
+   UPDATE the moment it went out. A duplicate or redelivered task finds nothing to claim among
+   what was sent, and sends none of it again. A transient failure puts that delivery alone
+   back to pending and retries it after a backoff, for a bounded number of attempts; then it
+   stays failed until an administrator retries it. The others are unaffected.
 4. deliveries_sweep() re-enqueues what is pending (a broker outage after commit, a reminder
    created outside office hours) or stuck in "sending" past the claim timeout.
 
-At least once, not exactly once: a worker that dies after handing a message to the mail server
-and before marking it sent leaves it "sending"; the sweep sends it again after
-REMINDERS_CLAIM_TIMEOUT with the same Message-ID, which mail systems treat as one message. A
-batch marks what it sent at least every SENT_FLUSH_SECONDS, so such a crash repeats at most
-that much sending, not a whole batch.
+At least once, and at most one repeat per crash: a worker that dies after handing a message
+over and before its UPDATE commits leaves that one row "sending"; the sweep sends it again
+after REMINDERS_CLAIM_TIMEOUT. Nothing on our side can close that last window (the mail server
+or robot has the message; we have not recorded it), so the repeat carries the first send's
+identity: the e-mail's Message-ID, which mail systems treat as one message, and the webhook's
+idempotency key (channels.idempotency_key). Marking each message is one small UPDATE per
+message, little beside a mail server's or robot's round trip; marking a batch's messages
+together, as this did before, re-sent up to a second's worth of them after a SIGKILL
+(tests/crm/test_reminder_faults.py).
 """
 
 import logging
@@ -32,6 +36,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, prefetch_related_objects
@@ -52,9 +57,6 @@ MAX_ATTEMPTS = 5  # then the delivery stays "failed" until an administrator retr
 # backend in bench/reminders_bench.py: 60 ms a batch). Small enough that a batch on a slow mail
 # server (~50 ms a message: 10 s) stays far inside REMINDERS_CLAIM_TIMEOUT.
 DELIVERY_BATCH_SIZE = 200
-# How long a batch may send before marking what it sent: bounds what a killed worker's batch
-# sends twice (see the module docstring) without a query per message on a fast mail server.
-SENT_FLUSH_SECONDS = 1.0
 # The work this module leaves for a worker (crm/notifications/tasks.py; crm/core/queue.py
 # explains why by name).
 SEND_TASK = "notifications.deliveries_send_task"
@@ -139,7 +141,8 @@ def reminders_scan(*, today: date | None = None, rules=None, record=None) -> int
                 batch.append(Reminder(
                     rule=rule, recipient_id=recipient_id, content_type=content_type,
                     object_id=due.record.pk, due_on=due.due_on, severity=rule.severity,
-                    title=due.title[:200], body=due.body, link=due.link[:300]))
+                    title=due.title[:200], body=due.body, link=due.link[:300],
+                    confidential=due.confidential))
             if len(batch) >= SCAN_BATCH_SIZE:
                 reminders, deliveries = _insert(rule, batch)
                 created, created_deliveries = created + reminders, created_deliveries + deliveries
@@ -166,8 +169,6 @@ def _deliveries_create(reminders: list[tuple[int, int]], *, fresh: bool = False)
     The few recipients' preferences are read once: a scan of 100,000 reminders has a handful of
     recipients, not 100,000. `fresh`: the reminders were inserted in this transaction, so none
     can have a delivery yet and the insert itself returns the new ids."""
-    from django.contrib.auth import get_user_model
-
     recipient_ids = {recipient_id for _, recipient_id in reminders}
     active = set(get_user_model().objects.filter(pk__in=recipient_ids, is_active=True)
                  .values_list("pk", flat=True))
@@ -233,7 +234,7 @@ def _claim(delivery_ids, now: datetime) -> list[Delivery]:
             .filter(pk__in=delivery_ids)
             .filter(Q(status=Delivery.Status.PENDING)
                     | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale))
-            .select_related("reminder")
+            .select_related("reminder__rule")  # the rule's name: confidential robot messages
             .order_by("pk"))
         # A batch has a handful of recipients: load each (and its preferences) once, not once
         # per delivery as a join would.
@@ -273,12 +274,13 @@ def _mine(ids, now: datetime):
 def deliveries_send(*, delivery_ids) -> BatchOutcome:
     """Send a batch of deliveries, each at most once per claim (see the module docstring).
 
-    Queries do not grow with the batch: four to claim and load (deliveries with their
-    reminders, then the few recipients and their preferences, then the claim), one to mark the
-    sent ones (more only past SENT_FLUSH_SECONDS or on failures). The batch stops taking new
-    messages after half of REMINDERS_CLAIM_TIMEOUT and releases the rest, so its claim never
-    goes stale (and is re-claimed by another worker) while it is still sending; one message's
-    own timeout (EMAIL_TIMEOUT, WEBHOOK_TIMEOUT_SECONDS) must fit in the other half."""
+    Four queries claim and load whatever the batch's size (deliveries with their reminders,
+    then the few recipients and their preferences, then the claim); then one UPDATE per
+    message sent, committed at once, so that a crash re-sends at most the message in flight
+    (module docstring), and one per failure. The batch stops taking new messages after half
+    of REMINDERS_CLAIM_TIMEOUT and releases the rest, so its claim never goes stale (and is
+    re-claimed by another worker) while it is still sending; one message's own timeout
+    (EMAIL_TIMEOUT, WEBHOOK_TIMEOUT_SECONDS) must fit in the other half."""
     now = timezone.now()
     outcome = BatchOutcome()
     deliveries = _claim(delivery_ids, now)
@@ -286,9 +288,8 @@ def deliveries_send(*, delivery_ids) -> BatchOutcome:
     outcome.skipped = [pk for pk in delivery_ids if pk not in claimed]
     if not deliveries:
         return outcome
-    started = last_flush = time.monotonic()
+    started = time.monotonic()
     budget = settings.REMINDERS_CLAIM_TIMEOUT / 2
-    unflushed: list[int] = []
     errors: dict[int, tuple[str, bool]] = {}  # id → (error, final)
     email_connection = None
     email_error: channels.TransientDeliveryError | None = None
@@ -329,17 +330,12 @@ def deliveries_send(*, delivery_ids) -> BatchOutcome:
                     channels.close_quietly(email_connection)
                     email_connection = None
                 continue
-            unflushed.append(delivery.pk)
-            if time.monotonic() - last_flush > SENT_FLUSH_SECONDS:
-                _mark_sent(unflushed, now, outcome)
-                last_flush = time.monotonic()
+            # At once, before the next message: its own autocommitted UPDATE (module
+            # docstring). If the database is gone this raises, and what was not marked stays
+            # "sending" for the sweep.
+            _mark_sent(delivery.pk, now, outcome)
     finally:
-        # Also on the way out of an unexpected error (the database gone): what went out is
-        # recorded as sent if it can be; the rest stays "sending" for the sweep.
-        try:
-            _mark_sent(unflushed, now, outcome)
-        finally:
-            channels.close_quietly(email_connection)
+        channels.close_quietly(email_connection)
     for pk, (error, final) in errors.items():
         _mine([pk], now).update(
             status=Delivery.Status.FAILED if final else Delivery.Status.PENDING, last_error=error)
@@ -349,12 +345,9 @@ def deliveries_send(*, delivery_ids) -> BatchOutcome:
     return outcome
 
 
-def _mark_sent(ids: list[int], now: datetime, outcome: BatchOutcome) -> None:
-    if ids:
-        _mine(ids, now).update(status=Delivery.Status.SENT, sent_at=timezone.now(),
-                               last_error="")
-        outcome.sent += ids
-        ids.clear()
+def _mark_sent(pk: int, now: datetime, outcome: BatchOutcome) -> None:
+    _mine([pk], now).update(status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
+    outcome.sent.append(pk)
 
 
 def delivery_send(*, delivery_id: int) -> str:

@@ -218,8 +218,10 @@ class _Robot(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhook_retries_a_5xx_and_signs_dingtalk(staff_user):
+def test_webhook_retries_a_5xx_and_signs_dingtalk(staff_user, settings):
     server = HTTPServer(("127.0.0.1", 0), _Robot)
+    # A local robot: an exact origin on the allow-list is trusted (an on-site WeCom server).
+    settings.WEBHOOK_ALLOWED_HOSTS = [f"http://127.0.0.1:{server.server_port}"]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _Robot.answers[:] = [502]

@@ -154,8 +154,8 @@ def opened_connections(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_sending_a_batch_costs_the_same_queries_whatever_its_size(settings,
-                                                                   opened_connections):
+def test_sending_a_batch_costs_one_query_per_message_and_a_fixed_few(settings,
+                                                                    opened_connections):
     users = [UserFactory(roles=[Role.INVESTMENT_STAFF]) for _ in range(3)]
     Preference.objects.create(user=users[1], email=True, daily_digest=False)
     small, large = make_deliveries(5, users), make_deliveries(60, users)
@@ -165,8 +165,11 @@ def test_sending_a_batch_costs_the_same_queries_whatever_its_size(settings,
             outcome = services.deliveries_send(delivery_ids=ids)
         assert sorted(outcome.sent) == sorted(ids)
         counts.append(len(queries))
-    # Claim (select, recipients, preferences, update, in a savepoint here), mark sent.
-    assert counts[0] == counts[1] <= 7, counts
+    # Claim (select, recipients, preferences, update, in a savepoint here), then one UPDATE
+    # per message marking it sent the moment it went out: a worker killed mid-batch re-sends
+    # at most the message in flight (tests/crm/test_reminder_faults.py). Nothing else grows.
+    fixed = [count - len(ids) for count, ids in zip(counts, (small, large), strict=True)]
+    assert fixed[0] == fixed[1] <= 6, counts
     assert len(mail.outbox) == 65
     assert len(opened_connections) == 2  # one mail connection per batch, not per message
     assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
