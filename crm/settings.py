@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", BASE_DIR / "var"))
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_htmx",
+    "csp",
     # The floor: shared by every app.
     "crm.core",
     "crm.accounts",
@@ -74,6 +76,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every response (a 413 or a static file too) carries the policies.
+    "csp.middleware.CSPMiddleware",
+    "crm.core.security_middleware.PermissionsPolicyMiddleware",
+    # Before anything reads the body (CSRF, sessions' POST, the views).
+    "crm.core.security_middleware.RequestBodyLimitMiddleware",
+    "crm.core.security_middleware.NonceTemplateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.core.middleware.ChineseFirstLocaleMiddleware",
@@ -184,6 +192,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The address is the one the audit log records (crm.core.http.client_ip): REMOTE_ADDR, or behind
+# TRUSTED_PROXY_COUNT proxies the address the outermost one saw. Without this, behind a reverse
+# proxy every login came from the proxy, and ten bad tries locked a user out for the whole office.
+AXES_CLIENT_IP_CALLABLE = "crm.core.http.client_ip"
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -218,6 +230,11 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads: refuse anything over this size (bytes) before reading it; see crm.core.uploads.
 MAX_UPLOAD_SIZE = int(os.environ.get("MAX_UPLOAD_SIZE", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
+# Any request declaring a bigger body is refused with 413 before it is read
+# (crm.core.security_middleware). Above MAX_UPLOAD_SIZE by room for a multipart form's other
+# fields and boundaries, so a file at the upload limit still gets the upload check's message.
+MAX_REQUEST_BODY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_SIZE",
+                                           str(MAX_UPLOAD_SIZE + 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Spreadsheet imports: the caps a file is held to before it is read, when a file is checked by
 # a worker instead of the request, and when a job whose worker died is swept as failed. Each
@@ -270,6 +287,11 @@ REMINDERS_CLAIM_TIMEOUT = int(os.environ.get("REMINDERS_CLAIM_TIMEOUT", "300"))
 # Waits between retries of a transient failure (seconds); all far below the visibility timeout.
 REMINDERS_RETRY_BACKOFF = [int(x) for x in
                            os.environ.get("REMINDERS_RETRY_BACKOFF", "10,30,90,270").split(",")]
+# The only hosts a robot webhook URL may point at (https, public addresses only: see
+# crm/notifications/webhooks.py). Default: the WeCom and DingTalk group-robot hosts. An entry
+# written as an origin ("http://10.1.2.3:8080") trusts that one endpoint as written.
+WEBHOOK_ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
+    "WEBHOOK_ALLOWED_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com").split(",") if h.strip()]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -361,6 +383,38 @@ SESSION_COOKIE_AGE = 60 * 60 * 10  # one office day
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Reverse proxies in front of the app that append to X-Forwarded-For (nginx alone: 1). With 0,
+# REMOTE_ADDR is the client and X-Forwarded-For is ignored: a client could forge it to dodge the
+# login lockout. Read by crm.core.http.client_ip (lockouts, audit log).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Content-Security-Policy (django-csp): everything from this origin only, and no inline script.
+# The one third-party page with an inline script, Swagger UI, gets a per-request nonce
+# (crm.core.security_middleware.NonceTemplateMiddleware); htmx is told not to eval (base.html).
+# Inline style *attributes* stay allowed: the templates draw progress bars and chart swatches
+# with computed style="width:…%" and CSS variables, and script cannot run through a style
+# attribute. <style> elements are 'self' (or nonce) only, like scripts (style-src-elem). The
+# plain style-src is only for browsers too old for -elem/-attr (before Chrome 75), which would
+# otherwise drop those widths; newer ones ignore it once the two are given.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# Browser features no page here uses, switched off for the pages and anything they embed
+# (crm.core.security_middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+    "magnetometer", "microphone", "midi", "payment", "usb", "xr-spatial-tracking")}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from crm.accounts.roles import Role
 from funds.forms import ApplicationForm
@@ -19,7 +20,7 @@ from leads.models import Company, Project, Stage
 from leads.views_lookup import LOOKUP_LIMIT
 from parks import services as park_services
 from parks.models import Assignment
-from tests.browser import browser_page, login  # noqa: F401 (fixture)
+from tests.browser import ARTIFACTS, browser_page, login  # noqa: F401 (fixture)
 from tests.factories import (
     TEST_PASSWORD,
     CompanyFactory,
@@ -307,7 +308,8 @@ def test_search_select_in_the_browser(live_server, browser_page, make_user):  # 
     # Type pinyin initials; Enter searches at once instead of submitting the form.
     page.fill("#id_company_search", "ksyyz")
     page.press("#id_company_search", "Enter")
-    page.wait_for_function("document.querySelectorAll('#id_company option').length == 2")
+    # Locator waits, not wait_for_function: the page's CSP forbids the eval that one needs.
+    expect(page.locator("#id_company option")).to_have_count(2)
     assert page.url.endswith(reverse("funds:application-create"))
     assert page.input_value("#id_company") == ""  # a search never chooses by itself
     # The keyboard: down into the select, down to the match.
@@ -315,15 +317,12 @@ def test_search_select_in_the_browser(live_server, browser_page, make_user):  # 
     page.keyboard.press("ArrowDown")
     assert page.input_value("#id_company") == str(target.pk)
     # Choosing the company lists its projects in the project select.
-    page.wait_for_function("[...document.querySelectorAll('#id_project option')]"
-                           f".some(o => o.value == '{project.pk}')")
+    expect(page.locator(f"#id_project option[value='{project.pk}']")).to_have_count(1)
     page.select_option("#id_project", str(project.pk))
     page.screenshot(path=str(live_server_artifact("search_select_application.png")))
     assert page.get_attribute("#id_company_search", "aria-label")
 
 
 def live_server_artifact(name: str):
-    from tests.browser import ARTIFACTS
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name

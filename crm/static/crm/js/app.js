@@ -1,10 +1,33 @@
 // Small progressive enhancements; every page works without JavaScript.
-document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("[data-confirm]").forEach((el) => {
-    el.addEventListener("click", (event) => {
-      if (!window.confirm(el.dataset.confirm)) event.preventDefault();
-    });
-  });
+// Behaviour is declared with data- attributes and bound here, never with on*= attributes or
+// inline scripts: the Content-Security-Policy (crm/settings.py) allows script files only.
+// Listeners sit on the document, so content htmx swaps in later behaves the same.
+
+// data-confirm on a form asks before it is submitted; on a button or link, before it acts.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.matches("[data-confirm]")
+      && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+document.addEventListener("click", (event) => {
+  const el = event.target instanceof Element && event.target.closest("[data-confirm]");
+  if (!el || el instanceof HTMLFormElement) return;
+  if (!window.confirm(el.dataset.confirm)) event.preventDefault();
+});
+
+// data-print: a button that prints the page.
+document.addEventListener("click", (event) => {
+  if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
+});
+
+// data-autosubmit: a select that submits its form when changed (the language switch).
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLElement && field.matches("[data-autosubmit]") && field.form) {
+    field.form.submit();
+  }
 });
 
 // Search selects (crm/core/widgets.py): the search box beside a select of too many rows to list.
