@@ -22,6 +22,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/", include("crm.accounts.urls")),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("leads/", include("leads.urls")),

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crm.accounts.roles import Role
+from crm.accounts.services import token_issue
 
 from .factories import UserFactory
 
@@ -90,8 +90,8 @@ def api_for():
 
     def make(user):
         api = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _instance, token = token_issue(user=user)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return api
 
     return make

@@ -8,12 +8,14 @@ roles.Role. Only a superuser grants superuser status or raw permissions, edits a
 form leaves those fields read-only and save_model refuses a crafted POST that slips past it.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.core.admin import AccessRuleAdmin
@@ -33,6 +35,23 @@ class UserAdmin(AccessRuleAdmin, BaseUserAdmin, SimpleHistoryAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (
         (_("Profile"), {"fields": ("full_name", "phone", "title")}),
     )
+    actions = ["revoke_api_tokens"]
+
+    def has_revoke_tokens_permission(self, request):
+        return request.user.has_perm("knox.delete_authtoken")
+
+    @admin.action(description=_("Revoke the selected users' API tokens"),
+                  permissions=["revoke_tokens"])
+    def revoke_api_tokens(self, request, queryset):
+        from .services import tokens_revoke_all
+
+        if not request.user.is_superuser:
+            # Like every other change to a superuser, theirs is a superuser's business.
+            queryset = queryset.filter(is_superuser=False)
+        revoked = sum(tokens_revoke_all(user=user) for user in queryset)
+        self.message_user(request, ngettext("%(n)d API token revoked.",
+                                            "%(n)d API tokens revoked.", revoked) % {"n": revoked},
+                          messages.SUCCESS)
 
     def may_change(self, user, obj) -> bool:
         # Nobody but a superuser edits a superuser (nor sets their password: Django's
@@ -101,3 +120,33 @@ class GroupAdmin(BaseGroupAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    """API tokens, to revoke (delete) them: a leaver's or a lost laptop's. knox's own admin also
+    creates tokens and shows the new token in a message; here tokens come only from a user's
+    own sign-in, so an administrator never holds a working token of someone else."""
+
+    list_display = ("token_key", "user", "created", "expiry")
+    list_select_related = ("user",)
+    search_fields = ("token_key", "user__username", "user__full_name")
+    date_hierarchy = "created"
+    ordering = ("-created",)
+    fields = ("token_key", "user", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if allowed and obj is not None and not request.user.is_superuser:
+            return not obj.user.is_superuser
+        return allowed

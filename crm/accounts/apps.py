@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from crm.core.figures import track
+        from crm.core.navigation import NavEntry, nav
 
         from . import demo, roles  # noqa: F401  (demo registers its seeder)
 
@@ -26,4 +27,9 @@ class AccountsConfig(AppConfig):
             "auth.change_group",
         )
         roles.grant(roles.Role.LEADER, "accounts.view_user")
+        # Administrators revoke anyone's API tokens in the admin (crm.accounts.admin).
+        roles.grant(roles.Role.ADMINISTRATOR, "knox.view_authtoken", "knox.delete_authtoken")
+        # Every signed-in user may have API tokens, so the entry is for all roles.
+        nav.register(NavEntry(_("Me"), _("API tokens"), "accounts:tokens", None, 30, "⚿"),
+                     section_order=90)  # registered before notifications, whose section it is
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="sync_role_permissions")
