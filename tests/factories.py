@@ -56,8 +56,9 @@ _project_numbers = itertools.count(1)
 
 
 def make_project(*, owner, company=None, stage_code: str = "lead", confidential=False,
-                 collaborators=(), agreed=None, **fields):
-    """A project created through the service (so it has its first stage event)."""
+                 collaborators=(), agreed=None, by=None, **fields):
+    """A project created through the service (so it has its first stage event), by its owner
+    unless `by` says who (only investment staff create projects; a leader may hold one)."""
     import datetime
 
     from leads.models import Stage
@@ -66,7 +67,7 @@ def make_project(*, owner, company=None, stage_code: str = "lead", confidential=
     fields.setdefault("next_step", "电话回访")
     fields.setdefault("next_step_on", datetime.date.today() + datetime.timedelta(days=7))
     return project_create(
-        by=owner, owner=owner, company=company or CompanyFactory(),
+        by=by or owner, owner=owner, company=company or CompanyFactory(),
         name=fields.pop("name", f"测试项目{next(_project_numbers)}"),
         stage=Stage.objects.get(code=stage_code), confidential=confidential,
         collaborators=collaborators, agreed_investment_wan=agreed, **fields,

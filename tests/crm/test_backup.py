@@ -19,6 +19,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 from psycopg2 import sql
 
 from crm.accounts.roles import Role
@@ -127,7 +128,7 @@ def _url(name: str) -> str:
 def test_restore_refuses_a_database_that_is_not_empty(world, tmp_path):
     call_command("backup", directory=tmp_path / "backups")
     (archive,) = (tmp_path / "backups").glob("crm-*.tar")
-    with pytest.raises(CommandError, match="not empty"):
+    with translation.override("en"), pytest.raises(CommandError, match="not empty"):
         call_command("restore", str(archive), database_url=_url(connection.settings_dict["NAME"]),
                      media_root=tmp_path / "elsewhere")
     assert not (tmp_path / "elsewhere").exists()
@@ -144,7 +145,8 @@ def test_an_altered_archive_restores_nothing(world, fresh_database, tmp_path):
             if member.name.startswith(backups.MEDIA_PREFIX) and member.name.endswith(".pdf"):
                 data = data[:-1] + b"!"
             target.addfile(member, fileobj=io.BytesIO(data))
-    with pytest.raises(CommandError, match="does not match its manifest"):
+    with translation.override("en"), pytest.raises(CommandError,
+                                                   match="does not match its manifest"):
         call_command("restore", str(altered), database_url=_url(fresh_database),
                      media_root=tmp_path / "restored-media")
     assert _rows_by_table(fresh_database) == {}  # not one table created

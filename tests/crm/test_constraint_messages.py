@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.db.models import CheckConstraint, UniqueConstraint
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from crm.accounts.roles import Role
 from crm.core.models import FieldConstraintsMixin
@@ -62,7 +63,9 @@ def test_a_reversed_space_range_is_an_error_on_its_field(make_user, client_for):
         "space_min_m2": "5000", "space_max_m2": "100", "funds_arrived_wan": "0"})
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["space_max_m2"] == ["The largest area cannot be below the smallest."] \
-        or form.errors["space_max_m2"] == ["面积上限不能小于下限。"]
+    # The constraint's own words, in the page's language (Chinese first).
+    assert form.errors["space_max_m2"] == [
+        gettext("The largest area cannot be below the smallest.")]
+    assert form.errors["space_max_m2"] == ["需求面积上限不能低于下限。"]
     html = response.content.decode()
     assert "project_space_range_ordered" not in html

@@ -26,12 +26,12 @@ from django.db.models.functions import Coalesce
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.accounts.roles import Role
+from crm.accounts.roles import Role, user_roles
 from leads.models import Project, Stage
 from parks import selectors as parks_selectors
 from parks import services as parks_services
 from parks.models import Assignment, Building, Park, Unit, UnitUse
-from tests.factories import CompanyFactory, make_project, make_unit, system_admin
+from tests.factories import CompanyFactory, UserFactory, make_project, make_unit, system_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,11 @@ PROJECTS_PAGE = "/leads/projects/"
 
 def _projects(owner, n, *, stage_code="lead", ties=True):
     """n projects; with `ties`, groups of three share one updated_at, so only the id orders
-    them and a cursor that ignored the tie-break would skip or repeat rows."""
-    projects = [make_project(owner=owner, stage_code=stage_code) for _ in range(n)]
+    them and a cursor that ignored the tie-break would skip or repeat rows. Created by
+    investment staff (the only ones who create projects), held by `owner`."""
+    creator = owner if Role.INVESTMENT_STAFF in user_roles(owner) else UserFactory(
+        roles=[Role.INVESTMENT_STAFF])
+    projects = [make_project(owner=owner, by=creator, stage_code=stage_code) for _ in range(n)]
     if ties:
         base = timezone.now() - timedelta(days=1)
         for index, project in enumerate(projects):

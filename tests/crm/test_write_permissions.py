@@ -235,7 +235,7 @@ def test_a_collaborator_cannot_take_the_project_from_its_owner(world, make_user,
     response = api_for(helper).patch(f"/api/v1/projects/{project.pk}/",
                                      {"owner": helper.pk, "collaborators": []}, format="json")
     assert response.status_code == 403
-    assert "owner" in response.json()["detail"]
+    assert "负责人" in response.json()["detail"]  # names who may: the owner (负责人)
     response = client_for(helper).post(f"/leads/projects/{project.pk}/team/",
                                        {"owner": helper.pk, "reason": "我来跟"})
     assert response.status_code == 403
