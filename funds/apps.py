@@ -10,9 +10,17 @@ class FundsConfig(AppConfig):
         from crm.accounts.roles import Role, grant
         from crm.core.figures import track
         from crm.core.navigation import NavEntry, nav
+        from crm.core.schedule import every
         from crm.notifications.registry import register_confidential_name
 
         from . import demo, reminders  # noqa: F401  (register the demo seeder, rule kinds)
+        from .fulfilment import reminders as fulfilment_reminders  # noqa: F401
+        from .fulfilment import signals  # noqa: F401  (milestones follow stage events)
+        from .fulfilment import tasks as fulfilment_tasks  # noqa: F401  (not autodiscovered)
+
+        # Statuses move with the calendar (a deadline passes, a grace period ends): judged
+        # again four times a day, so a breach shows (and is reminded) within hours of its day.
+        every(6 * 60 * 60, "fulfilment.obligations_refresh_task", name="refresh-obligations")
         from .models import Application, confidential_application_name
 
         register_confidential_name(Application, confidential_application_name)

@@ -349,3 +349,16 @@ class Disbursement(FieldConstraintsMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.planned_amount}"
+
+
+# The fulfilment models (履约) are funds' too; they are kept with their code in fulfilment/.
+from .fulfilment.models import (  # noqa: E402, F401
+    Acceptance,
+    Actual,
+    Agreement,
+    ClawbackProposal,
+    Incentive,
+    Obligation,
+    PaymentOverride,
+    Remedy,
+)

@@ -24,6 +24,7 @@ from crm.core.uploads import validate_upload
 from leads.models import Project
 
 from . import permissions, workflow
+from .fulfilment import services as fulfilment_services
 from .models import (
     Application,
     ApplicationDocument,
@@ -277,6 +278,12 @@ def disbursement_pay(*, disbursement: Disbursement, by, paid_on: date,
                                                             disbursement.milestone):
         raise ConflictError(_("This tranche is paid when the project reaches “%(stage)s”.") %
                             {"stage": disbursement.milestone.name}, code="milestone")
+    # An agreement in breach stops the project's payments until it is cured or a leader lets
+    # this tranche through (fulfilment.services.payment_override_grant). Judged inside the
+    # application's lock, so two payments tried at once are both refused.
+    refusal = fulfilment_services.breach_refusal(application, timezone.localdate(), disbursement)
+    if refusal:
+        raise ConflictError(refusal, code="breach")
     amount = amount if amount is not None else disbursement.planned_amount
     total = paid_total(application) + amount
     if amount <= 0 or total > application.approved_amount:

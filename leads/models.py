@@ -338,6 +338,9 @@ class Stage(FieldConstraintsMixin, models.Model):
         LANDED = "landed", _("Space or land secured")
         STARTED = "started", _("Construction started")
         PRODUCING = "producing", _("Producing")
+        # Agreements' milestones (funds.fulfilment): 竣工 has no default stage; 达产 does.
+        COMPLETED = "completed", _("Construction completed")
+        FULL_CAPACITY = "full_capacity", _("At full capacity")
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=40)
@@ -348,7 +351,7 @@ class Stage(FieldConstraintsMixin, models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     milestone = models.CharField(
-        _("milestone"), max_length=12, choices=Milestone.choices, blank=True, default=""
+        _("milestone"), max_length=13, choices=Milestone.choices, blank=True, default=""
     )
     requires_agreement = models.BooleanField(
         _("requires signed agreement"), default=False,
