@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("leads.api")),
     path("", include("parks.api")),
     path("", include("funds.api")),
+    path("", include("funds.fulfilment.api")),
     path("", include("crm.dashboards.api")),
 ]
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("parks/", include("parks.urls")),
     path("funds/", include("funds.urls")),
+    path("fulfilment/", include("funds.fulfilment.urls")),
     path("dashboards/", include("crm.dashboards.urls")),
     path("inbox/", include("crm.notifications.urls")),
     path("audit/", include("crm.audit.urls")),

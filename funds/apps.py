@@ -32,6 +32,9 @@ class FundsConfig(AppConfig):
                      section_order=30)
         nav.register(NavEntry(section, _("Applications"), "funds:application-list", None, 20,
                               "✎"))
+        nav.register(NavEntry(section, _("Fulfilment"), "fulfilment:obligation-list", None, 30,
+                              "✓"))
+        from .fulfilment import panels  # noqa: F401  (the project page's agreements panel)
         models = ["programme", "application", "review", "disbursement"]
         grant(Role.FUND_REVIEWER, *[f"funds.{a}_{m}" for m in models for a in ("view", "change")],
               "funds.add_review", "funds.add_disbursement")

@@ -1,0 +1,1 @@
+"""The project page's agreements panel (crm.core.panels): leads cannot import funds."""

@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def obligation_list(request):  # placeholder until the screens land
+    return HttpResponse("")
