@@ -4,7 +4,17 @@ from simple_history.admin import SimpleHistoryAdmin
 from crm.core.admin import AccessRuleAdmin
 
 from . import permissions
-from .models import Application, Disbursement, Programme, Review, Transition
+from .models import (
+    Acceptance,
+    Actual,
+    Agreement,
+    Application,
+    Disbursement,
+    Obligation,
+    Programme,
+    Review,
+    Transition,
+)
 
 
 @admin.register(Programme)
@@ -57,3 +67,73 @@ class ApplicationPartAdmin(AccessRuleAdmin, SimpleHistoryAdmin):
 
 admin.site.register(Review, ApplicationPartAdmin)
 admin.site.register(Disbursement, ApplicationPartAdmin)
+
+
+# --- Fulfilment (履约): read-only here. Agreements, clauses and actuals are written on the
+# product's pages and API, whose services check the project's team and refresh the computed
+# statuses; an edit in the admin would do neither.
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+class ObligationInline(admin.TabularInline):
+    model = Obligation
+    extra = 0
+    can_delete = False
+    fields = ("metric", "target", "due_on", "applies_from", "status", "actual", "checked_on",
+              "breached_on")
+    readonly_fields = fields
+
+
+class ActualInline(admin.TabularInline):
+    model = Actual
+    extra = 0
+    can_delete = False
+    fields = ("period_start", "period_end", "investment_wan", "fixed_asset_investment_wan",
+              "funds_arrived_wan", "output_value_wan", "tax_wan", "jobs")
+    readonly_fields = fields
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ReadOnlyAdminMixin, AccessRuleAdmin, SimpleHistoryAdmin):
+    """Read through the project's access rule: a confidential project's agreements stay with
+    its team and the leaders, history pages included (crm.core.admin)."""
+
+    list_display = ("title", "project", "signed_on", "land_mu", "committed_investment_wan",
+                    "grace_days")
+    list_select_related = ("project",)
+    list_filter = ("signed_on", "reporting")
+    search_fields = ("title",)
+    raw_id_fields = ("project",)
+    inlines = [ObligationInline, ActualInline]
+
+
+class AgreementPartAdmin(ReadOnlyAdminMixin, AccessRuleAdmin, SimpleHistoryAdmin):
+    access_through = "agreement"
+    raw_id_fields = ("agreement",)
+
+
+@admin.register(Obligation)
+class ObligationAdmin(AgreementPartAdmin):
+    list_display = ("agreement", "metric", "target", "due_on", "applies_from", "status",
+                    "actual")
+    list_filter = ("status", "metric")
+    list_select_related = ("agreement",)
+
+
+admin.site.register(Actual, AgreementPartAdmin)
+
+
+@admin.register(Acceptance)
+class AcceptanceAdmin(ReadOnlyAdminMixin, AccessRuleAdmin, admin.ModelAdmin):
+    access_through = "agreement"
+    list_display = ("agreement", "on", "verdict", "due_back_yuan", "withheld_yuan",
+                    "confirmed_by", "confirmed_at")
+    list_select_related = ("agreement", "confirmed_by")

@@ -41,5 +41,10 @@ class FundsConfig(AppConfig):
         grant(Role.INVESTMENT_STAFF, "funds.view_programme", "funds.view_application",
               "funds.add_application")
         grant(Role.LEADER, *[f"funds.view_{m}" for m in models])
+        # Fulfilment is read in the admin by leaders and administrators (through the project's
+        # access rule); it is written on the product's pages only (funds.admin).
+        fulfilment = ["agreement", "obligation", "actual", "acceptance"]
+        grant(Role.LEADER, *[f"funds.view_{m}" for m in fulfilment])
+        grant(Role.ADMINISTRATOR, *[f"funds.view_{m}" for m in fulfilment])
         grant(Role.ADMINISTRATOR, "funds.view_programme", "funds.add_programme",
               "funds.change_programme")

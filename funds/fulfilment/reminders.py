@@ -117,18 +117,35 @@ def last_ended_period(agreement: Agreement, day: date) -> tuple[date, date] | No
 @register_rule_kind(ACTUALS_MISSING_KIND, "Actuals not reported N days after a period",
                     model=Agreement)
 def actuals_missing(rule, today: date, records):
-    """One reminder per missing period: due `days` after the period ended."""
+    """One reminder per missing period: due `days` after the period ended. The actuals of a
+    batch of agreements are looked up in one query (not one per agreement: a daily scan walks
+    every agreement)."""
     agreements = records.select_related("project").order_by("pk")
     cutoff = today - timedelta(days=rule.days)
+    # The default rule tells the owner; an administrator may add the leaders (rules are data).
+    leaders = _leaders() if rule.recipients != Recipients.OWNER else ()
+    batch: list[tuple[Agreement, date, date]] = []
     for agreement in agreements.iterator(chunk_size=CHUNK):
         period = last_ended_period(agreement, cutoff)
-        if period is None:
-            continue
-        start, end = period
-        if Actual.objects.filter(agreement=agreement, period_start=start).exists():
+        if period is not None:
+            batch.append((agreement, *period))
+        if len(batch) >= CHUNK:
+            yield from _missing(rule, batch, leaders)
+            batch = []
+    yield from _missing(rule, batch, leaders)
+
+
+def _missing(rule, batch: list[tuple[Agreement, date, date]], leaders):
+    if not batch:
+        return
+    reported = set(Actual.objects.filter(agreement_id__in=[a.pk for a, _s, _e in batch],
+                                         period_start__in={start for _a, start, _e in batch})
+                   .values_list("agreement_id", "period_start"))
+    for agreement, start, end in batch:
+        if (agreement.pk, start) in reported:
             continue
         project = agreement.project
-        yield Due(record=agreement, recipient_ids=_recipients(rule, project.owner_id, ()),
+        yield Due(record=agreement, recipient_ids=_recipients(rule, project.owner_id, leaders),
                   due_on=end + timedelta(days=rule.days), confidential=project.confidential,
                   title=_("Actuals for %(start)s – %(end)s not reported: %(project)s") % {
                       "start": start, "end": end, "project": project.name},

@@ -411,3 +411,14 @@ def clawback_proposal_dismiss(*, proposal: ClawbackProposal, by, note: str) -> C
     proposal.decided_by, proposal.decided_at = by, timezone.now()
     proposal.save()
     return proposal
+
+
+# --- Added for the actuals import (funds/fulfilment/imports.py) ------------------------------
+def actual_check(*, agreement: Agreement, by, period_start: date, period_end: date,
+                 evidence=None, note: str = "", **figures) -> Actual:
+    """actual_record's checks with nothing written: the actuals import's dry run asks them of
+    every row, so it refuses exactly what the commit (actuals_import_rows) would. Returns the
+    unsaved Actual; raises PermissionDenied or ValidationError as actual_record does."""
+    _require_team(by, agreement.project)
+    return _actual_checked(agreement, by=by, period_start=period_start, period_end=period_end,
+                           evidence=evidence, note=note, **figures)
