@@ -19,6 +19,8 @@ from leads.models import Company, Project, Stage
 
 from . import selectors, services
 from .filters import ApplicationFilter
+from .fulfilment import services as fulfilment_services
+from .fulfilment.models import PaymentOverride
 from .models import Application, ApplicationDocument, Disbursement, Programme, Review, State
 
 
@@ -137,6 +139,19 @@ class ClawbackSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class BreachOverrideSerializer(serializers.Serializer):
+    disbursement = serializers.IntegerField(help_text="The unpaid tranche to let through.")
+    reason = serializers.CharField(help_text="Why it is paid although the project is in "
+                                             "breach; recorded with the override.")
+
+
+class PaymentOverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentOverride
+        fields = ["id", "disbursement", "reason", "by", "at"]
+        read_only_fields = fields
+
+
 class DocumentInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     file = serializers.FileField()
@@ -217,6 +232,25 @@ class ApplicationViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.Retrie
     def clawback(self, request, pk=None):
         """Claw back money already paid (a negative disbursement with its reason)."""
         return self._run(request, ClawbackSerializer, services.clawback_record)
+
+    @extend_schema(request=BreachOverrideSerializer, responses={201: PaymentOverrideSerializer})
+    @action(detail=True, methods=["post"], url_path="breach-override")
+    def breach_override(self, request, pk=None):
+        """A leader lets one tranche be paid although the project is in breach of its
+        agreement, with the reason (recorded); 403 for anyone else, 409 when the project is
+        not in breach or the tranche is paid or overridden already. A fund reviewer then pays
+        it with POST pay/."""
+        application = self.get_object()
+        body = BreachOverrideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        disbursement = application.disbursements.filter(
+            pk=data["disbursement"], kind=Disbursement.Kind.TRANCHE).first()
+        if disbursement is None:
+            raise DRFValidationError({"disbursement": "not a tranche of this application"})
+        override = fulfilment_services.payment_override_grant(
+            disbursement=disbursement, by=request.user, reason=data["reason"])
+        return Response(PaymentOverrideSerializer(override).data, status=201)
 
 
 router = SimpleRouter()
