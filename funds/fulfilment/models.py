@@ -97,7 +97,7 @@ class Agreement(FieldConstraintsMixin, models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="agreements",
                                 verbose_name=_("project"))
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("agreement title"), max_length=200)
     parties = models.CharField(_("parties"), max_length=300,
                                help_text=_("Who signed, e.g. 昆山市人民政府；某某科技有限公司."))
     signed_on = models.DateField(_("signed on"))
