@@ -179,3 +179,17 @@ class TranchePayForm(forms.Form):
 class ClawbackForm(forms.Form):
     amount = _money_field(_("Amount recovered (yuan)"))
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+# --- Fulfilment on the application page (funds.fulfilment.services) ----------------------------
+class BreachOverrideForm(forms.Form):
+    """A leader lets one tranche of a project in breach be paid, saying why."""
+
+    reason = forms.CharField(label=_("Reason for the override"), widget=forms.Textarea(
+        attrs={"rows": 2, "placeholder": _("Reason for the override")}))
+
+
+class ClawbackDismissForm(forms.Form):
+    note = forms.CharField(label=_("Why it is not recorded"), max_length=200,
+                           widget=forms.TextInput(
+                               attrs={"placeholder": _("Why it is not recorded")}))

@@ -20,4 +20,10 @@ urlpatterns = [
     path("applications/<int:pk>/tranches/<int:tranche>/pay/", views.tranche_pay,
          name="tranche-pay"),
     path("applications/<int:pk>/clawback/", views.clawback, name="clawback"),
+    path("applications/<int:pk>/tranches/<int:tranche>/override/", views.tranche_override,
+         name="tranche-override"),
+    path("applications/<int:pk>/clawback-proposals/<int:proposal>/record/",
+         views.clawback_proposal_record, name="clawback-proposal-record"),
+    path("applications/<int:pk>/clawback-proposals/<int:proposal>/dismiss/",
+         views.clawback_proposal_dismiss, name="clawback-proposal-dismiss"),
 ]

@@ -20,11 +20,14 @@ from crm.audit.selectors import access_for
 from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
+from crm.core.templatetags.crm_tags import money
 from crm.core.views_helpers import add_service_error, attempt, paginate
 
 from . import permissions, rules, selectors, services
 from .forms import (
     ApplicationForm,
+    BreachOverrideForm,
+    ClawbackDismissForm,
     ClawbackForm,
     DocumentForm,
     ReviewForm,
@@ -32,6 +35,9 @@ from .forms import (
     TranchePlanForm,
     TransitionForm,
 )
+from .fulfilment import selectors as fulfilment_selectors
+from .fulfilment import services as fulfilment_services
+from .fulfilment.models import ClawbackProposal
 from .models import Disbursement, State
 
 
@@ -120,14 +126,25 @@ def application_detail(request, pk):
 
     manages_money = permissions.can_manage_money(user, application)
     can_pay = manages_money and state in services.TRANCHE_STATES
+    disbursements = list(application.disbursements.select_related("milestone", "override__by"))
+    unpaid = [d for d in disbursements
+              if d.kind == Disbursement.Kind.TRANCHE and d.paid_amount is None]
+    # The payment guard's own answer (fulfilment.services.breach_refusal), shown before anyone
+    # tries: a leader may let a tranche through, with the reason.
+    breach = fulfilment_services.breach_refusal(application, today) if unpaid else None
+    can_override = breach is not None and fulfilment_services.can_override_breach(user)
     tranches = [
         (disbursement,
          TranchePayForm(auto_id=f"id_pay{disbursement.pk}_%s", initial={"paid_on": today},
                         planned=disbursement.planned_amount)
-         if can_pay and disbursement.kind == Disbursement.Kind.TRANCHE
-         and disbursement.paid_amount is None else None)
-        for disbursement in application.disbursements.select_related("milestone")
+         if can_pay and disbursement in unpaid else None)
+        for disbursement in disbursements
     ]
+    # For a leader, each unpaid tranche held by the breach: its override, or the form for one.
+    overrides = [
+        (disbursement, None if hasattr(disbursement, "override")
+         else BreachOverrideForm(auto_id=f"id_override{disbursement.pk}_%s"))
+        for disbursement in unpaid] if can_override else []
 
     return render(request, "funds/application_detail.html", {
         "application": application,
@@ -156,7 +173,28 @@ def application_detail(request, pk):
                   for move in selectors.available_moves(user=user, application=application)],
         "access": (access_for(user=user, record=application)
                    if application.is_confidential else None),
+        "breach": breach, "overrides": overrides,
+        **_clawback_proposals(user, application, manages_money),
     })
+
+
+def _clawback_proposals(user, application, manages_money: bool) -> dict:
+    """The clawbacks failed acceptances propose for this application, each with the agreement
+    it came from when the reader may open it, and for an independent reviewer the forms to
+    record or dismiss the ones still proposed."""
+    proposals = list(application.clawback_proposals.select_related(
+        "acceptance", "decided_by", "clawback"))
+    agreement_ids = {p.acceptance.agreement_id for p in proposals}
+    readable = set(fulfilment_selectors.agreement_queryset(user=user)
+                   .filter(pk__in=agreement_ids).values_list("pk", flat=True)) \
+        if agreement_ids else set()
+    return {
+        "clawback_proposals": [
+            (proposal, proposal.acceptance.agreement_id in readable,
+             ClawbackDismissForm(auto_id=f"id_dismiss{proposal.pk}_%s")
+             if manages_money and proposal.status == ClawbackProposal.Status.PROPOSED else None)
+            for proposal in proposals],
+    }
 
 
 # --- Actions (POST, then back to the application) ----------------------------------------------
@@ -240,3 +278,37 @@ def clawback(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     return _act(request, application, ClawbackForm(request.POST), services.clawback_record,
                 application=application, success=_("Clawback recorded."))
+
+
+@require_POST
+def tranche_override(request, pk, tranche):
+    """A leader lets one unpaid tranche of a project in breach be paid (the reason kept)."""
+    application = selectors.application_get(user=request.user, pk=pk)
+    disbursement = get_object_or_404(application.disbursements, pk=tranche,
+                                     kind=Disbursement.Kind.TRANCHE)
+    return _act(request, application, BreachOverrideForm(request.POST),
+                fulfilment_services.payment_override_grant, disbursement=disbursement,
+                success=_("Override recorded: this tranche may be paid despite the breach."))
+
+
+def _proposal(application, pk) -> ClawbackProposal:
+    return get_object_or_404(application.clawback_proposals, pk=pk)
+
+
+@require_POST
+def clawback_proposal_record(request, pk, proposal):
+    application = selectors.application_get(user=request.user, pk=pk)
+    attempt(request, fulfilment_services.clawback_proposal_record,
+            proposal=_proposal(application, proposal),
+            success=lambda p: _("Clawback of %(amount)s yuan recorded.") % {
+                "amount": money(p.amount_yuan)})
+    return _back(application)
+
+
+@require_POST
+def clawback_proposal_dismiss(request, pk, proposal):
+    application = selectors.application_get(user=request.user, pk=pk)
+    return _act(request, application, ClawbackDismissForm(request.POST),
+                fulfilment_services.clawback_proposal_dismiss,
+                proposal=_proposal(application, proposal),
+                success=_("Proposed clawback dismissed."))

@@ -25,8 +25,9 @@ from crm.core.filters import DayFilter
 from crm.core.permissions import role_permission
 from leads.models import Project, confidential_name
 
+from . import filters as fulfilment_filters
 from . import rules, selectors, services
-from .models import Actual, Agreement, Metric, Obligation, Status
+from .models import Actual, Agreement, Metric
 from .serializers import (
     AcceptanceInputSerializer,
     AcceptanceReportSerializer,
@@ -60,8 +61,11 @@ class AgreementFilter(filters.FilterSet):
         fields = ["project"]
 
 
-class ObligationFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Status.choices)
+class ObligationFilter(fulfilment_filters.ObligationFilter):
+    """The fulfilment list's filters (status, metric, due period, park, owner, year of
+    signing, agreement), with the API's forms of two of them: several metrics at once, and
+    days kept within the years the rules' date arithmetic handles."""
+
     metric = filters.MultipleChoiceFilter(choices=Metric.choices)
     agreement = IdFilter(field_name="agreement_id", help_text="Agreement id")
     due_after = DayFilter(field_name="due_on", lookup_expr="gte",
@@ -69,9 +73,8 @@ class ObligationFilter(filters.FilterSet):
     due_before = DayFilter(field_name="due_on", lookup_expr="lte",
                            help_text="Due on or before this day")
 
-    class Meta:
-        model = Obligation
-        fields = ["status", "metric", "agreement", "due_after", "due_before"]
+    class Meta(fulfilment_filters.ObligationFilter.Meta):
+        pass
 
 
 class ActualFilter(filters.FilterSet):

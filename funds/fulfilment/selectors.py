@@ -253,3 +253,121 @@ def project_returns(*, user) -> list[dict]:
         result.append({"project_id": project_id, "name": name, "paid": row_paid,
                        "tax": row_tax, "ratio": rules.return_ratio(row_tax, row_paid)})
     return result
+
+
+# --- The agreement page (added with the screens) ------------------------------------------------
+@dataclass
+class AgreementPage:
+    """Everything the agreement page shows, read once: the agreement with its clauses, the
+    acceptance verdict for `on`, the key figures as of today, the actuals with who recorded
+    them, the confirmed acceptances with their clawback proposals, and which incentive
+    applications the reader may open."""
+
+    agreement: Agreement
+    on: date
+    verdict: rules.Verdict
+    arrived_wan: Decimal  # 资金到位 reported so far
+    arrival_rate: Decimal | None  # arrived ÷ committed, %
+    fixed_so_far_wan: Decimal  # cumulative fixed-asset investment of the periods ended
+    intensity: Decimal | None  # that ÷ land (万元/亩)
+    actuals: list
+    acceptances: list
+    readable_applications: set
+
+
+def agreement_page(*, user, pk: int, on: date, today: date | None = None) -> AgreementPage:
+    """The agreement page of an agreement `user` may read (404 otherwise): a constant number
+    of queries whatever the number of obligations, actuals or acceptances."""
+    from django.db.models import prefetch_related_objects
+
+    from ..models import Application
+    from .models import ClawbackProposal, Metric
+
+    today = today or timezone.localdate()
+    agreement = agreement_get(user=user, pk=pk)
+    # agreement_get has read the acceptances (with who confirmed them); add their proposals.
+    prefetch_related_objects([agreement], Prefetch(
+        "acceptances__proposals",
+        queryset=ClawbackProposal.objects.select_related("decided_by").order_by("pk")))
+    # The remedies name their obligation and incentive: point them at the rows already read.
+    obligations = {o.pk: o for o in agreement.obligations.all()}
+    incentives = {i.pk: i for i in agreement.incentives.all()}
+    for remedy in agreement.remedies.all():
+        remedy.obligation = obligations.get(remedy.obligation_id)
+        remedy.incentive = incentives.get(remedy.incentive_id)
+    verdict = verdict_for(agreement, on)
+    ended = rules.Facts(land_mu=agreement.land_mu, grace_days=agreement.grace_days,
+                        actuals=list(agreement.actuals.all()), reached=[], orders={})
+    fixed = rules.cumulative_actual(Metric.FIXED_ASSET_INVESTMENT, ended, today)
+    arrived = sum((a.funds_arrived_wan for a in agreement.actuals.all()), Decimal("0"))
+    application_ids = {i.application_id for i in agreement.incentives.all() if i.application_id}
+    application_ids |= {p.application_id for a in agreement.acceptances.all()
+                        for p in a.proposals.all()}
+    readable = set(Application.objects.visible_to(user).filter(pk__in=application_ids)
+                   .values_list("pk", flat=True)) if application_ids else set()
+    return AgreementPage(
+        agreement=agreement, on=on, verdict=verdict, arrived_wan=arrived,
+        arrival_rate=rules.percent(arrived, agreement.committed_investment_wan),
+        fixed_so_far_wan=fixed,
+        intensity=rules.cumulative_actual(Metric.INVESTMENT_INTENSITY, ended, today),
+        actuals=list(Actual.objects.filter(agreement=agreement)
+                     .select_related("recorded_by").order_by("period_start")),
+        acceptances=list(agreement.acceptances.all()), readable_applications=readable)
+
+
+def obligation_list(*, user, filters):
+    """The fulfilment list and its export: the readable obligations, filtered
+    (filters.ObligationFilter; its .qs is the list)."""
+    from .filters import ObligationFilter
+
+    return ObligationFilter(filters, queryset=obligation_queryset(user=user))
+
+
+# --- The leaders' watch list (added with the dashboards' fulfilment block) ----------------------
+def obligation_status_counts(*, user) -> dict[str, dict[str, int]]:
+    """Per stored status: how many readable obligations have it (the fulfilment list's total
+    for ?status=) and how many projects they belong to. One grouped query."""
+    counts = {status: {"obligations": 0, "projects": 0} for status in Status.values}
+    rows = (Obligation.objects
+            .filter(agreement__in=Agreement.objects.visible_to(user).values("pk"))
+            .values("status").order_by()
+            .annotate(obligations=Count("pk"),
+                      projects=Count("agreement__project", distinct=True)))
+    for row in rows:
+        counts[row["status"]] = {"obligations": row["obligations"],
+                                 "projects": row["projects"]}
+    return counts
+
+
+def projects_at_risk(*, user, limit: int | None = 10) -> tuple[list[dict], int]:
+    """The readable projects with a breached obligation, then those with one due soon or
+    missed (models.AT_RISK_STATUSES), worst first: per project its obligations breached and at
+    risk and the earliest of their dates. Rows carry the project's name and `confidential`:
+    a caller naming them to someone else checks who may open them. Returns (rows, how many
+    projects in all); two queries."""
+    from django.db.models import Min
+
+    watched = (Obligation.objects
+               .filter(agreement__in=Agreement.objects.visible_to(user).values("pk"),
+                       status__in=(Status.BREACHED, *AT_RISK_STATUSES))
+               .values("agreement__project_id").order_by())
+    rows = (watched
+            .annotate(breached=Count("pk", filter=Q(status=Status.BREACHED)),
+                      at_risk=Count("pk", filter=Q(status__in=AT_RISK_STATUSES)),
+                      first_due=Min("due_on"))
+            .values("agreement__project_id", "agreement__project__name",
+                    "agreement__project__confidential", "agreement__project__owner_id",
+                    "agreement__project__owner__full_name",
+                    "agreement__project__owner__username", "breached", "at_risk", "first_due")
+            .order_by("-breached", "-at_risk", "first_due", "agreement__project_id"))
+    if limit is not None:
+        rows = rows[:limit]
+    result = [{"project_id": r["agreement__project_id"], "name": r["agreement__project__name"],
+               "confidential": r["agreement__project__confidential"],
+               "owner_id": r["agreement__project__owner_id"],
+               "owner": (r["agreement__project__owner__full_name"]
+                         or r["agreement__project__owner__username"]),
+               "breached": r["breached"], "at_risk": r["at_risk"],
+               "first_due": r["first_due"]} for r in rows]
+    total = watched.distinct().count()
+    return result, total
