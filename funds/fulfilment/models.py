@@ -64,7 +64,7 @@ class Status(models.TextChoices):
 
 
 # The badge colour of each status (the traffic lights of the project page and the lists).
-STATUS_BADGE = {Status.ON_TRACK: "blue", Status.DUE_SOON: "yellow", Status.MET: "green",
+STATUS_BADGE = {Status.ON_TRACK: "blue", Status.DUE_SOON: "amber", Status.MET: "green",
                 Status.MISSED: "orange", Status.BREACHED: "red"}
 # Obligations whose date has come: the denominator of 履约率 (the share of due ones met).
 DUE_STATUSES = (Status.MET, Status.MISSED, Status.BREACHED)
