@@ -157,8 +157,67 @@ def render(results: dict) -> str:
             out.append("")
     else:
         out += ["Not measured in this run.", ""]
+    out += fulfilment_section(results.get("fulfilment"))
     out += ["## Notes (bench/NOTES.md)", ""]
     notes = results.get("notes_md")
     if notes:
         out += [notes, ""]
     return "\n".join(out)
+
+
+FULFILMENT_GOALS = {"list_p95_ms": 50, "report_p95_ms": 300}
+
+
+def fulfilment_goal(row):
+    p95 = row["path"]["p95_ms"]
+    if row.get("list"):
+        return p95 <= FULFILMENT_GOALS["list_p95_ms"], "≤ 50 ms"
+    if row.get("report"):
+        return p95 <= FULFILMENT_GOALS["report_p95_ms"], "≤ 300 ms"
+    return None, "—"
+
+
+def fulfilment_section(f) -> list[str]:
+    """The fulfilment rows (issue 14): their own section, so a run of them alone can be pasted
+    into BENCHMARKS.md without touching the rows of another run."""
+    if not f:
+        return []
+    reads = f["reads"]
+    counts = f.get("row_counts") or {}
+    out = ["## Fulfilment (issue 14)", ""]
+    if f.get("machine_note"):
+        out += [f["machine_note"], ""]
+    if counts:
+        out += ["| table | rows |", "|---|---:|"]
+        out += [f"| {t} | {_fmt(n)} |" for t, n in counts.items()]
+        out.append("")
+    n = reads[0]["path"]["n"]
+    out += [f"Each path timed {n}× in-process, interleaved with its floor (one SQL query "
+            "returning the same rows) and, for lists, the admin changelist; times in ms. "
+            "Queries per request on a small and a large agreement, and on an unfiltered and a "
+            "filtered list, show whether they grow with the data.", "",
+            "| path | median | p95 | queries | floor median | × floor | admin p95 | "
+            "admin queries | goal | |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for row in reads:
+        ok, goal = fulfilment_goal(row)
+        admin = row.get("admin") or {}
+        out.append(
+            f"| {row['name']} | {_fmt(row['path']['median_ms'])} | "
+            f"{_fmt(row['path']['p95_ms'])} | {row['queries']} | "
+            f"{_fmt(row['floor']['median_ms'])} | "
+            f"{_fmt(_ratio(row['path']['median_ms'], row['floor']['median_ms']))} | "
+            f"{_fmt(admin.get('p95_ms'))} | {_fmt(row.get('admin_queries'))} | {goal} | "
+            f"{_verdict(ok)} |")
+    out.append("")
+    refresh = f.get("refresh")
+    if refresh:
+        runs = "; ".join(f"{r['seconds']} s, {r['changed']} changed" for r in refresh["runs"])
+        out += [f"Daily refresh (services.obligations_refresh) of all "
+                f"{_fmt(refresh['obligations'])} obligations, in a rolled-back transaction: "
+                f"{runs} ({refresh['per_1000_ms']} ms per 1,000 obligations).", ""]
+    loads = [f.get("loadavg_before"), f.get("loadavg_after")]
+    if any(loads):
+        out += [f"Load average (1, 5, 15 min) before / after: "
+                f"{' '.join(loads[0] or [])} / {' '.join(loads[1] or [])}.", ""]
+    return out

@@ -8,10 +8,12 @@
    peak memory) beside PostgreSQL COPY of the same rows;
 4. scans and delivers 100,000 due reminders with two Celery workers (bench/reminders_bench.py);
 5. a bounded locust load run against gunicorn on 127.0.0.1 (bench/locustfile.py);
+6. the fulfilment list and the acceptance report (issue 14), the leaders' fulfilment figures
+   and the daily refresh of every obligation (bench/fulfilment_bench.py);
 then writes bench/results/latest.json and BENCHMARKS.md.
 
 Run from the repository root: `.venv/bin/python bench/run.py --scale 10 [--skip-seed]
-[--only reads,imports,reminders,load] [--iterations 40] [--load-seconds 60]`.
+[--only reads,imports,reminders,load,fulfilment] [--iterations 40] [--load-seconds 60]`.
 """
 
 import argparse
@@ -125,7 +127,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--skip-seed", action="store_true",
                         help="reuse the database as it is (development of the bench)")
-    parser.add_argument("--only", default="reads,imports,reminders,load")
+    parser.add_argument("--only", default="reads,imports,reminders,load,fulfilment")
     parser.add_argument("--iterations", type=int, default=40)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--reminders", type=int, default=100_000)
@@ -169,6 +171,12 @@ def main() -> None:
 
         log(f"reminders: {args.reminders}")
         results["reminders"] = reminders_bench.run(count=args.reminders, env=env)
+        keep()
+    if "fulfilment" in sections:
+        import fulfilment_bench
+
+        log("fulfilment: list, acceptance report, figures, refresh")
+        results["fulfilment"] = fulfilment_bench.run(iterations=args.iterations)
         keep()
     if "load" in sections:
         import load_bench

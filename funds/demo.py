@@ -14,6 +14,7 @@ from crm.core.demo import SeedContext, register_seeder
 from leads.models import Project, Stage
 
 from . import demo_content, rules, services
+from .fulfilment import demo as fulfilment_demo  # noqa: F401  (registers the agreements seeder)
 from .models import Application, Programme, Review, State, Transition
 
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

@@ -15,6 +15,7 @@ from crm.core.demo import SeedContext, register_seeder
 from leads.models import Project
 from leads.volume import volume_scale
 
+from .fulfilment import volume as fulfilment_volume  # noqa: F401  (agreements at scale)
 from .models import Application, Programme, State, Transition
 
 APPLICATIONS_PER_SCALE = 200

@@ -28,7 +28,7 @@ def _breakdown(title, rows, *, first=None):
             [(r.label, r.count, r.amount_wan) for r in rows])
 
 
-def dashboard_sheets(d) -> list:
+def dashboard_sheets(d, fulfilment=None) -> list:
     period = d.filters.period
     s = d.summary
     summary = [
@@ -44,6 +44,7 @@ def dashboard_sheets(d) -> list:
         (_("Next step overdue"), s.overdue_count, _("projects")),
         (_("Occupancy rate"), _rate(d.occupancy.total.occupancy_rate), "%"),
         (_("Fund budget approved"), _rate(d.funds.approved_percent), "%"),
+        *fulfilment_summary(fulfilment, units=True),
     ]
     sheets = [
         (_("Summary"), [_("Figure"), _("Value"), pgettext("of measure", "Unit")], summary),
@@ -76,6 +77,7 @@ def dashboard_sheets(d) -> list:
           _("Approved %")],
          [(p.name, p.year, f.budget, f.approved, f.paid, _rate(f.approved_percent))
           for p, f in d.funds.programmes]),
+        *fulfilment_sheets(fulfilment),
     ]
     return sheets
 
@@ -153,6 +155,7 @@ def monthly_return_sheets(report) -> list:
         (_("Agreed investment signed this month (10k yuan)"), month.amount_wan),
         (_("Signed in the year to date"), ytd.count),
         (_("Agreed investment signed in the year to date (10k yuan)"), ytd.amount_wan),
+        *fulfilment_summary(report.fulfilment, units=False),
     ]
     return [
         (_("Monthly return"), [_("Figure"), _("Value")], cover),
@@ -167,4 +170,66 @@ def monthly_return_sheets(report) -> list:
                       ytd.by_source_region),
         _side_by_side(_("By owner"), _("Owner"), month.by_owner, ytd.by_owner),
         cohort_sheet(report.cohorts),
+        *fulfilment_sheets(report.fulfilment),
+    ]
+
+
+# --- Fulfilment of agreements (履约) ------------------------------------------------------------
+def fulfilment_summary(block, *, units: bool) -> list:
+    """The headline fulfilment figures as rows of a summary sheet: (figure, value, unit) for
+    the dashboard's Summary, (figure with its unit, value) for the monthly return's cover."""
+    if block is None:
+        return []
+    f = block.figures
+    rows = [
+        (_("Fulfilment figures as of"), block.today.isoformat(), ""),
+        (_("Fulfilment rate (due obligations met)"), _rate(f.rate), "%"),
+        (_("Obligations due"), block.due.count, _("obligations")),
+        (_("Obligations met"), block.met.count, _("obligations")),
+        (_("Funds arrival rate (arrived ÷ committed)"), _rate(f.arrival_rate), "%"),
+        (_("Investment committed in agreements"), f.committed_wan, _("10k yuan")),
+        (_("Funds arrived"), f.arrived_wan, _("10k yuan")),
+        (_("Projects in breach"), f.breached_count, _("projects")),
+        (_("Projects at risk (due soon or missed)"), block.at_risk_projects, _("projects")),
+        (_("Incentives paid"), f.incentives_paid_yuan, _("yuan")),
+        (_("Tax reported since signing"), f.tax_since_signing_wan, _("10k yuan")),
+        (_("Tax returned per yuan of incentives"), _rate(f.return_ratio), _("yuan")),
+    ]
+    if units:
+        return rows
+    return [(f"{label} ({unit})" if unit else label, value) for label, value, unit in rows]
+
+
+def _band(band) -> str:
+    """A band of a per-mu figure: "90 – 180", "≥ 180" (its floor and halves, in 10k yuan)."""
+    low = f"{band['low'].normalize():f}"
+    if band["high"] is None:
+        return f"≥ {low}"
+    return f"{low} – {band['high'].normalize():f}"
+
+
+def fulfilment_sheets(block) -> list:
+    """The fulfilment tables, for a reader with agreements to report on (a return without any
+    keeps the sheets it always had)."""
+    if block is None or not block.has_agreements:
+        return []
+    f = block.figures
+    return [
+        (_("Fulfilment by signing year"),
+         [_("Signing year"), _("Obligations due"), _("Met"), _("Fulfilment rate %")],
+         [(r["year"], r["due"], r["met"], _rate(r["rate"])) for r in f.by_year]),
+        (_("Investment intensity"),
+         [_("Fixed-asset investment per mu (10k yuan)"), _("Agreements with land")],
+         [(_band(b), b["count"]) for b in f.intensity_bands]),
+        (_("Tax per mu"),
+         [_("Last year's tax per mu (10k yuan)"), _("Agreements with land")],
+         [(_band(b), b["count"]) for b in f.tax_bands]),
+        (_("Breached and at risk"),
+         [_("Project"), _("Owner"), _("Obligations breached"),
+          _("Obligations due soon or missed"), _("Earliest date")],
+         [(r.name, r.owner, r.breached, r.at_risk, r.first_due) for r in block.watch]),
+        (_("Return on incentives"),
+         [_("Project"), _("Incentives paid (yuan)"), _("Tax since signing (10k yuan)"),
+          _("Tax per yuan of incentives")],
+         [(r.name, r.paid_yuan, r.tax_wan, _rate(r.ratio)) for r in block.returns]),
     ]

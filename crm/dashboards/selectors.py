@@ -19,9 +19,11 @@ from crm.core.dates import Period
 from crm.core.figures import FigureList, cached_figures
 from funds import rules as funds_rules
 from funds import selectors as funds_selectors
+from funds.fulfilment import models as fulfilment_models
+from funds.fulfilment import selectors as fulfilment_selectors
 from funds.models import WAITING_STATES
 from leads import reports
-from leads.models import PATH_KINDS, Industry, Stage
+from leads.models import PATH_KINDS, Industry, Project, Stage, confidential_name
 from leads.reports import Row, rate
 from parks import selectors as parks_selectors
 from parks.models import Park
@@ -290,6 +292,7 @@ class MonthlyReturn:
     cumulative: reports.SignedBreakdowns
     by_stage: list
     cohorts: list
+    fulfilment: FulfilmentBlock | None = None  # as of the day the return is drawn
 
 
 def monthly_return(*, user, filters: DashboardFilters, year: int, month: int
@@ -305,6 +308,7 @@ def monthly_return(*, user, filters: DashboardFilters, year: int, month: int
         cumulative=reports.signed_breakdowns(scope=scope, period=year_to_date),
         by_stage=reports.pipeline_by_stage(scope=scope, stages=stages),
         cohorts=reports.cohorts(scope=scope, stages=stages, until_year=year),
+        fulfilment=fulfilment_export_block(user=user, today=timezone.localdate()),
     )
 
 
@@ -406,3 +410,155 @@ def chain_map(*, user, filters: DashboardFilters) -> list:
         "chain", user=user, params=filters.scope, reads=CHAIN_READS,
         compute=lambda: FigureList(reports.chain_map(
             scope=reports.ProjectScope(user=user, params=filters.scope))))
+
+
+# --- Fulfilment of agreements (履约) --------------------------------------------------------------
+# Agreements, obligations, actuals and fund money are funds' rows; milestones (stage events),
+# project names and owners are leads'. A write to either recomputes the block.
+FULFILMENT_READS = ("funds", "leads")
+WATCH_LIMIT = 10  # projects named on the dashboard; the export names them all (to its limit)
+
+
+@dataclass
+class FigureLink:
+    """A count and the fulfilment list that shows exactly those obligations."""
+
+    count: int
+    url: str
+
+
+@dataclass
+class WatchRow:
+    project_id: int
+    name: str
+    url: str | None  # the project page, for a reader who may open it
+    owner: str
+    breached: int
+    at_risk: int
+    first_due: date | None
+
+
+@dataclass
+class ReturnRow:
+    project_id: int
+    name: str
+    url: str | None
+    paid_yuan: Decimal
+    tax_wan: Decimal
+    ratio: Decimal | None
+
+
+@dataclass
+class FulfilmentBlock:
+    today: date
+    figures: object  # funds.fulfilment.selectors.FulfilmentFigures
+    list_url: str
+    due: FigureLink
+    met: FigureLink
+    breached: FigureLink
+    due_soon: FigureLink
+    missed: FigureLink
+    at_risk_projects: int
+    by_year: list[dict]
+    intensity_bands: list[dict]  # low, high, count, width (% of the agreements with land)
+    tax_bands: list[dict]
+    intensity_url: str
+    tax_per_mu_url: str
+    watch: list[WatchRow]
+    watch_total: int
+    returns: list[ReturnRow]
+    computed_at: datetime | None = None
+
+    @property
+    def has_agreements(self) -> bool:
+        """Anything to report: an agreement with obligations or a committed investment."""
+        return bool(self.figures.by_year) or self.figures.committed_wan > 0
+
+
+def obligation_list_url(**params) -> str:
+    """The fulfilment list narrowed by `params` (status may be a list: the filter repeats)."""
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        if isinstance(value, list | tuple):
+            query.setlist(name, [str(v) for v in value])
+        elif value is not None:
+            query[name] = str(value)
+    url = reverse("fulfilment:obligation-list")
+    return f"{url}?{query.urlencode()}" if query else url
+
+
+def _openable(user, project_ids) -> set[int]:
+    """Of these projects, the ones `user` may open: named to them; the others by id only."""
+    visible = Project.objects.visible_to(user)
+    if not visible.query.where:  # leaders: every project
+        return set(project_ids)
+    if not project_ids:
+        return set()
+    return set(visible.filter(pk__in=list(project_ids)).values_list("pk", flat=True))
+
+
+def _name(project_id: int, name: str, openable: set[int]) -> str:
+    return name if project_id in openable else confidential_name(Project(pk=project_id))
+
+
+def _widths(bands: list[dict]) -> list[dict]:
+    total = sum(b["count"] for b in bands) or 1
+    return [{**b, "width": (Decimal(100) * b["count"] / total).quantize(Decimal("0.1"))}
+            for b in bands]
+
+
+def fulfilment_block(*, user, today: date, top: int | None = WATCH_LIMIT) -> FulfilmentBlock:
+    """The leaders' fulfilment figures, cached until a write to what they count. `top` names
+    that many projects in the watch list and the returns (None: all, for the exports)."""
+    return cached_figures(
+        "fulfilment", user=user, params={"today": today, "top": top}, reads=FULFILMENT_READS,
+        compute=lambda: _fulfilment_block(user=user, today=today, top=top))
+
+
+def _fulfilment_block(*, user, today: date, top: int | None) -> FulfilmentBlock:
+    figures = fulfilment_selectors.fulfilment_figures(user=user, today=today, top=top)
+    counts = fulfilment_selectors.obligation_status_counts(user=user)
+    watch, watch_total = fulfilment_selectors.projects_at_risk(user=user, limit=top)
+    openable = _openable(user, {r["project_id"] for r in watch}
+                         | {p["project_id"] for p in figures.projects})
+
+    def link(*statuses) -> FigureLink:
+        return FigureLink(count=sum(counts[s] for s in statuses),
+                          url=obligation_list_url(status=list(statuses)))
+
+    due = [str(s) for s in fulfilment_models.DUE_STATUSES]
+    return FulfilmentBlock(
+        today=today, figures=figures, list_url=reverse("fulfilment:obligation-list"),
+        due=link(*fulfilment_models.DUE_STATUSES), met=link(fulfilment_models.Status.MET),
+        breached=link(fulfilment_models.Status.BREACHED),
+        due_soon=link(fulfilment_models.Status.DUE_SOON),
+        missed=link(fulfilment_models.Status.MISSED),
+        at_risk_projects=max(watch_total - figures.breached_count, 0),
+        by_year=[{**row, "due_url": obligation_list_url(signed_year=row["year"], status=due),
+                  "met_url": obligation_list_url(signed_year=row["year"], status="met")}
+                 for row in figures.by_year],
+        intensity_bands=_widths(figures.intensity_bands), tax_bands=_widths(figures.tax_bands),
+        intensity_url=obligation_list_url(metric=fulfilment_models.Metric.INVESTMENT_INTENSITY),
+        tax_per_mu_url=obligation_list_url(metric=fulfilment_models.Metric.TAX_PER_MU),
+        watch=[WatchRow(
+            project_id=r["project_id"], name=_name(r["project_id"], r["name"], openable),
+            url=(reverse("leads:project-detail", args=[r["project_id"]])
+                 if r["project_id"] in openable else None),
+            owner=r["owner"], breached=r["breached"], at_risk=r["at_risk"],
+            first_due=r["first_due"]) for r in watch],
+        watch_total=watch_total,
+        returns=[ReturnRow(
+            project_id=p["project_id"], name=_name(p["project_id"], p["name"], openable),
+            url=(reverse("leads:project-detail", args=[p["project_id"]])
+                 if p["project_id"] in openable else None),
+            paid_yuan=p["paid"], tax_wan=p["tax"], ratio=p["ratio"]) for p in figures.projects],
+    )
+
+
+def fulfilment_export_block(*, user, today: date) -> FulfilmentBlock:
+    """The fulfilment block of the exports (the dashboard's and the monthly return): every
+    project it names, up to the export limit, computed afresh (exports are rare; a list of
+    thousands is not worth a place in the cache)."""
+    from crm.core.exports import export_limit
+
+    return _fulfilment_block(user=user, today=today, top=export_limit())

@@ -39,7 +39,19 @@ def leader(request):
 def leader_export(request):
     _form_unused, filters, today = _form(request)
     dashboard = selectors.leader_dashboard(user=request.user, filters=filters, today=today)
-    return xlsx_response("dashboard", exports.dashboard_sheets(dashboard))
+    fulfilment = selectors.fulfilment_export_block(user=request.user, today=today)
+    return xlsx_response("dashboard", exports.dashboard_sheets(dashboard, fulfilment))
+
+
+@role_required(*LEADERS)
+def fulfilment(request):
+    """The leaders' fulfilment figures (履约): a block of the leader dashboard, which loads it
+    through htmx once the page is up (its own cached figure set, so the overview's cost and
+    queries stay what they were), and a page of its own without JavaScript."""
+    block = selectors.fulfilment_block(user=request.user, today=timezone.localdate())
+    template = ("dashboards/_fulfilment.html" if getattr(request, "htmx", False)
+                else "dashboards/fulfilment.html")
+    return render(request, template, {"f": block})
 
 
 @role_required(*LEADERS)

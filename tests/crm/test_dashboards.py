@@ -694,3 +694,240 @@ def test_dashboards_run_a_constant_number_of_queries(size, make_user, client_for
             with CaptureQueriesContext(connection) as warm:
                 assert client.get(url, query).status_code == 200
             assert len(warm) < len(cold), (url, len(warm), len(cold))
+
+
+# --- Fulfilment of agreements (履约) on the leader dashboard and in the monthly return ---------
+# A world relative to this year, so the statuses hold whatever the day: Y0 = this year − 2.
+#
+# Agreement 1 (project F1, owner a), signed 1 March Y0, 50 亩, committed 20,000 万 (15,000 of
+# it fixed assets), no grace period; actuals Y0: investment 3,000 (fixed 2,500), arrived 3,000,
+# tax 100, jobs 50; Y0+1: 5,000 (4,500), arrived 4,000, tax 400, jobs 150.
+#   fixed assets 9,000 by 31 Dec Y0+1: 7,000 → breached
+#   intensity 180 by 30 Jun Y0+1: 7,000 ÷ 50 = 140 → breached (band 90–180)
+#   tax per mu 10 a year from Y0+1: 400 ÷ 50 = 8 → breached (band 5–10)
+#   jobs 120 by 31 Dec Y0+1: 150 → met
+#   construction started by 31 Dec Y0: no stage event → breached
+#   paid 100,000 元 of incentives; tax since signing 500 万 = 5,000,000 元 → 50.00
+# Agreement 2 (project F2, confidential, owner a), signed 60 days ago, committed 8,000 万, no
+# land, 30 days' grace, no actuals, nothing paid:
+#   total investment 10,000 due in 10 days → due soon
+#   production started, due 5 days ago → missed (within grace)
+#   jobs 50 due in 200 days, tax 100 a year from next year → on track
+# So: due 5 + 1 = 6, met 1 → 16.7 %; by signing year Y0: 1 of 5 = 20.0 %, the other 0.0 %;
+# arrived 7,000 ÷ committed 28,000 = 25.0 %; breached 4 obligations of 1 project; due soon 1,
+# missed 1, both of F2: 1 project at risk; 投入产出比 5,000,000 ÷ 100,000 = 50.00.
+Y0 = TODAY.year - 2
+
+
+def fulfilment_world(owner, *, name="履约一号项目", confidential_name="履约二号保密项目"):
+    from funds.fulfilment import services as fs
+    from funds.fulfilment.models import Metric as M
+    from tests.funds.fulfilment_world import signed_project
+
+    p1 = signed_project(owner, name=name)
+    a1 = fs.agreement_create(
+        by=owner, project=p1, title="投资协议一", parties="昆山市人民政府；一号公司",
+        signed_on=datetime.date(Y0, 3, 1), land_mu=D("50"), committed_investment_wan=D("20000"),
+        fixed_asset_investment_wan=D("15000"), grace_days=0)
+    for metric, target, due_on, applies_from in (
+            (M.FIXED_ASSET_INVESTMENT, "9000", datetime.date(Y0 + 1, 12, 31), None),
+            (M.INVESTMENT_INTENSITY, "180", datetime.date(Y0 + 1, 6, 30), None),
+            (M.TAX_PER_MU, "10", None, Y0 + 1),
+            (M.JOBS, "120", datetime.date(Y0 + 1, 12, 31), None),
+            (M.CONSTRUCTION_STARTED, None, datetime.date(Y0, 12, 31), None)):
+        fs.obligation_add(agreement=a1, by=owner, metric=metric,
+                          target=D(target) if target else None, due_on=due_on,
+                          applies_from=applies_from)
+    for year, inv, fixed, arrived, tax, jobs in ((Y0, 3000, 2500, 3000, 100, 50),
+                                                 (Y0 + 1, 5000, 4500, 4000, 400, 150)):
+        fs.actual_record(agreement=a1, by=owner, period_start=datetime.date(year, 1, 1),
+                         period_end=datetime.date(year, 12, 31), investment_wan=D(inv),
+                         fixed_asset_investment_wan=D(fixed), funds_arrived_wan=D(arrived),
+                         tax_wan=D(tax), jobs=jobs)
+    programme = make_programme(code=f"ff-{p1.pk}")
+    application = Application.objects.create(
+        programme=programme, company=p1.company, project=p1, state=State.DISBURSED,
+        requested_amount=D("100000"), approved_amount=D("100000"),
+        state_changed_at=timezone.now(), created_by=owner)
+    Disbursement.objects.create(application=application, planned_amount=D("100000"),
+                                paid_amount=D("100000"), paid_on=TODAY)
+    fs.incentive_add(agreement=a1, by=owner, kind="subsidy", application=application,
+                     amount_yuan=D("100000"))
+    p2 = signed_project(owner, name=confidential_name, confidential=True)
+    a2 = fs.agreement_create(
+        by=owner, project=p2, title="投资协议二", parties="昆山市人民政府；二号公司",
+        signed_on=TODAY - datetime.timedelta(days=60), committed_investment_wan=D("8000"),
+        grace_days=30)
+    for metric, target, due_on, applies_from in (
+            (M.INVESTMENT_TOTAL, "10000", TODAY + datetime.timedelta(days=10), None),
+            (M.PRODUCTION_STARTED, None, TODAY - datetime.timedelta(days=5), None),
+            (M.JOBS, "50", TODAY + datetime.timedelta(days=200), None),
+            (M.TAX, "100", None, TODAY.year + 1)):
+        fs.obligation_add(agreement=a2, by=owner, metric=metric,
+                          target=D(target) if target else None, due_on=due_on,
+                          applies_from=applies_from)
+    return {"p1": p1, "p2": p2, "a1": a1, "a2": a2}
+
+
+@pytest.fixture
+def agreements(make_user):
+    leader = make_user(Role.LEADER)
+    owner = make_user(Role.INVESTMENT_STAFF, full_name="履约专员")
+    return {"leader": leader, "owner": owner, **fulfilment_world(owner)}
+
+
+def test_fulfilment_figures_against_the_hand_computed_agreements(agreements):
+    f = selectors.fulfilment_block(user=agreements["leader"], today=TODAY)
+    x = f.figures
+    year2 = agreements["a2"].signed_on.year
+    assert (x.rate, f.due.count, f.met.count) == (D("16.7"), 6, 1)
+    assert {r["year"]: (r["due"], r["met"], r["rate"]) for r in f.by_year} == {
+        Y0: (5, 1, D("20.0")), year2: (1, 0, D("0.0"))}
+    assert (x.committed_wan, x.arrived_wan, x.arrival_rate) == (D("28000"), D("7000"),
+                                                                D("25.0"))
+    assert [b["count"] for b in f.intensity_bands] == [0, 1, 0]
+    assert [b["count"] for b in f.tax_bands] == [0, 1, 0]
+    assert [b["width"] for b in f.tax_bands] == [0, 100, 0]
+    assert (f.breached.count, x.breached_count) == (4, 1)
+    assert (f.due_soon.count, f.missed.count, f.at_risk_projects) == (1, 1, 1)
+    assert (x.incentives_paid_yuan, x.tax_since_signing_wan, x.return_ratio) == (
+        D("100000"), D("500"), D("50.00"))
+    p1, p2 = agreements["p1"], agreements["p2"]
+    assert [(r.project_id, r.breached, r.at_risk) for r in f.watch] == [(p1.pk, 4, 0),
+                                                                       (p2.pk, 0, 2)]
+    returns = {r.project_id: (r.paid_yuan, r.tax_wan, r.ratio) for r in f.returns}
+    assert returns == {p1.pk: (D("100000"), D("500"), D("50.00")), p2.pk: (0, 0, None)}
+
+
+def test_every_fulfilment_figure_links_to_the_list_it_counts(agreements, client_for):
+    """Each count on the block carries the fulfilment list that shows exactly those
+    obligations (the list's own total), by status and by year of signing."""
+    client = client_for(agreements["leader"])
+    html = client.get(reverse("dashboards:leader-fulfilment"), HTTP_HX_REQUEST="true"
+                      ).content.decode()
+    links = re.findall(r'<a href="(/fulfilment/\?[^"]*)" data-count="(\d+)"', html)
+    assert len(links) >= 9
+    for url, count in links:
+        assert list_total(client, url.replace("&amp;", "&")) == int(count), url
+    assert 'href="/fulfilment/?status=breached" data-count="4"' in html
+    assert "status=due_soon" in html and "status=missed" in html
+    assert f"signed_year={Y0}&amp;status=met" in html
+
+
+def test_the_leader_dashboard_loads_the_fulfilment_block(agreements, client_for, english):
+    client = client_for(agreements["leader"])
+    page = client.get(reverse("dashboards:leader")).content.decode()
+    url = reverse("dashboards:leader-fulfilment")
+    assert f'hx-get="{url}"' in page and f'href="{url}"' in page
+    block = client.get(url, HTTP_HX_REQUEST="true")
+    assert [t.name for t in block.templates][0] == "dashboards/_fulfilment.html"
+    text = block.content.decode()
+    assert "16.7%" in text and "25.0%" in text and "50.00" in text
+    # Leaders may open every project: the confidential one is named to them, and linked.
+    assert "履约二号保密项目" in text
+    assert reverse("leads:project-detail", args=[agreements["p2"].pk]) in text
+    # Without htmx, a page of its own.
+    full = client.get(url)
+    assert "dashboards/fulfilment.html" in [t.name for t in full.templates]
+    assert "NaN" not in text and "None" not in text
+
+
+def test_fulfilment_names_only_projects_the_reader_may_open(agreements, make_user):
+    """The block is the leaders'; its selector answers anyone by the project's access rule:
+    a confidential project's agreement counts for no one off its team, and is never named."""
+    p2 = agreements["p2"]
+    for role in (Role.FUND_REVIEWER, Role.ADMINISTRATOR, Role.PARK_MANAGER):
+        block = selectors.fulfilment_block(user=make_user(role), today=TODAY)
+        names = {r.name for r in block.watch} | {r.name for r in block.returns}
+        assert "履约二号保密项目" not in names
+        assert p2.pk not in {r.project_id for r in block.watch}
+        assert (block.due.count, block.missed.count) == (5, 0)
+    colleague = make_user(Role.INVESTMENT_STAFF)
+    assert selectors.fulfilment_block(user=colleague, today=TODAY).watch == []
+    own = selectors.fulfilment_block(user=agreements["owner"], today=TODAY)
+    assert "履约二号保密项目" in {r.name for r in own.watch}
+
+
+def test_fulfilment_screens_are_the_leaders(agreements, make_user, client_for):
+    url = reverse("dashboards:leader-fulfilment")
+    for role in Role.values:
+        if role != Role.LEADER:
+            assert client_for(make_user(role)).get(url).status_code == 403, role
+
+
+def test_empty_world_shows_no_fulfilment_sheets_and_dashes(make_user, client_for):
+    leader = make_user(Role.LEADER)
+    block = selectors.fulfilment_block(user=leader, today=TODAY)
+    assert not block.has_agreements and block.figures.rate is None
+    html = client_for(leader).get(reverse("dashboards:leader-fulfilment"),
+                                  HTTP_HX_REQUEST="true").content.decode()
+    assert "NaN" not in html and "None" not in html
+
+
+def test_monthly_return_and_export_carry_the_fulfilment_figures(agreements, client_for,
+                                                                english):
+    client = client_for(agreements["leader"])
+    book = load_workbook(io.BytesIO(client.get(reverse("dashboards:monthly-return")).content))
+    assert book.sheetnames[-5:] == ["Fulfilment by signing year", "Investment intensity",
+                                    "Tax per mu", "Breached and at risk",
+                                    "Return on incentives"]
+    cover = {r[0]: r[1] for r in book["Monthly return"].iter_rows(min_row=2, values_only=True)}
+    assert cover["Fulfilment rate (due obligations met) (%)"] == 16.7
+    assert cover["Funds arrival rate (arrived ÷ committed) (%)"] == 25
+    assert cover["Projects in breach (projects)"] == 1
+    assert cover["Projects at risk (due soon or missed) (projects)"] == 1
+    assert cover["Tax returned per yuan of incentives (yuan)"] == 50
+    years = {r[0]: r[1:] for r in book["Fulfilment by signing year"].iter_rows(
+        min_row=2, values_only=True)}
+    assert years[Y0] == (5, 1, 20)
+    bands = list(book["Tax per mu"].iter_rows(min_row=2, values_only=True))
+    assert bands == [("0 – 5", 0), ("5 – 10", 1), ("≥ 10", 0)]
+    watch = list(book["Breached and at risk"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[2], r[3]) for r in watch] == [("履约一号项目", 4, 0),
+                                                  ("履约二号保密项目", 0, 2)]
+    returns = {r[0]: r[1:] for r in book["Return on incentives"].iter_rows(
+        min_row=2, values_only=True)}
+    assert returns["履约一号项目"] == (100000, 500, 50)
+    dashboard = load_workbook(io.BytesIO(client.get(reverse("dashboards:leader-export")).content))
+    assert "Return on incentives" in dashboard.sheetnames
+    summary = {r[0]: r[1] for r in dashboard["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Fulfilment rate (due obligations met)"] == 16.7
+
+
+# Measured: the fulfilment block 16 queries cold (the figures, the status counts, the watch
+# list, its names and its total, the session and the user), whatever the number of agreements; the
+# leader dashboard page does not grow with them (the block loads on its own).
+FULFILMENT_QUERY_CEILING = 18
+
+
+def _cold_and_warm(client, url, headers) -> tuple[int, int]:
+    reset_versions()
+    with CaptureQueriesContext(connection) as cold:
+        assert client.get(url, **headers).status_code == 200
+    with CaptureQueriesContext(connection) as warm:
+        assert client.get(url, **headers).status_code == 200
+    return len(cold), len(warm)
+
+
+def test_fulfilment_block_runs_a_constant_number_of_queries(make_user, client_for):
+    """Measured at one agreement pair and at nine: the same queries, cold, and fewer warm."""
+    leader = make_user(Role.LEADER)
+    owner = make_user(Role.INVESTMENT_STAFF)
+    client = client_for(leader)
+    pages = (("block", reverse("dashboards:leader-fulfilment"), {"HTTP_HX_REQUEST": "true"},
+              FULFILMENT_QUERY_CEILING),
+             ("page", reverse("dashboards:leader"), {}, DASHBOARD_QUERY_CEILING))
+    measured, worlds = {}, 0
+    for size in (1, 9):
+        while worlds < size:
+            fulfilment_world(owner, name=f"规模履约{worlds}号",
+                             confidential_name=f"规模保密{worlds}号")
+            worlds += 1
+        for name, url, headers, ceiling in pages:
+            cold, warm = _cold_and_warm(client, url, headers)
+            assert cold <= ceiling and warm < cold, (name, size, cold, warm)
+            measured[(name, size)] = cold
+        block = selectors.fulfilment_block(user=leader, today=TODAY)
+        assert block.breached.count == 4 * size and len(block.watch) == min(2 * size, 10)
+    assert measured[("block", 1)] == measured[("block", 9)], measured
+    assert measured[("page", 1)] == measured[("page", 9)], measured
