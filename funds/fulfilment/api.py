@@ -67,6 +67,7 @@ class ObligationFilter(fulfilment_filters.ObligationFilter):
     days kept within the years the rules' date arithmetic handles."""
 
     metric = filters.MultipleChoiceFilter(choices=Metric.choices)
+    park = IdFilter(method="filter_park", help_text="Park id: projects holding a unit there")
     agreement = IdFilter(field_name="agreement_id", help_text="Agreement id")
     due_after = DayFilter(field_name="due_on", lookup_expr="gte",
                           help_text="Due on or after this day")

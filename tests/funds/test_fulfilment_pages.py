@@ -455,6 +455,9 @@ def test_the_list_filters(make_user, en):
                       kind=Assignment.Kind.LEASE, start=datetime.date(2026, 1, 1),
                       end=datetime.date(2029, 1, 1), by=system_admin())
     assert pks(park=unit.park_id) == {later.pk, started.pk}
+    # The API's list extends the same filters: the same answer.
+    api = client.get("/api/v1/obligations/", {"park": unit.park_id, "status": "due_soon"})
+    assert {row["id"] for row in api.json()["results"]} == {started.pk}
     # A filter that makes no sense is an error on the form, not a crash.
     for nonsense in ({"status": "nonsense", "due_after": "x"},
                      {"signed_year": "1e40", "agreement": "9" * 30, "owner": "abc"}):
