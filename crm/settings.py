@@ -212,6 +212,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "crm" / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    # The CJK web font (app.css @imports the weights it uses); icons are inlined from
+    # node_modules/lucide-static by crm.core.templatetags.icons, so they need no entry here.
+    ("vendor/noto-sans-sc", BASE_DIR / "node_modules" / "@fontsource" / "noto-sans-sc"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -404,6 +407,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src-elem": [SELF, NONCE],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
+        "font-src": [SELF],  # the web font under /static/vendor/noto-sans-sc/
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

@@ -28,12 +28,12 @@ class FundsConfig(AppConfig):
         track("funds")  # its writes invalidate the figures that read it
 
         section = _("Funds and subsidies")
-        nav.register(NavEntry(section, _("Programmes"), "funds:programme-list", None, 10, "¥"),
+        nav.register(NavEntry(section, _("Programmes"), "funds:programme-list", None, 10, "wallet"),
                      section_order=30)
         nav.register(NavEntry(section, _("Applications"), "funds:application-list", None, 20,
-                              "✎"))
+                              "file-text"))
         nav.register(NavEntry(section, _("Fulfilment"), "fulfilment:obligation-list", None, 30,
-                              "✓"))
+                              "list-checks"))
         from .fulfilment import panels  # noqa: F401  (the project page's agreements panel)
         models = ["programme", "application", "review", "disbursement"]
         grant(Role.FUND_REVIEWER, *[f"funds.{a}_{m}" for m in models for a in ("view", "change")],

@@ -25,12 +25,14 @@ class LeadsConfig(AppConfig):
         section = _("Investment")
         everyone = None
         staff = frozenset({Role.INVESTMENT_STAFF, Role.ADMINISTRATOR})
-        nav.register(NavEntry(section, _("Projects"), "leads:project-list", everyone, 10, "◆"),
+        nav.register(NavEntry(section, _("Projects"), "leads:project-list", everyone, 10,
+                              "folder-kanban"),
                      section_order=10)
         nav.register(NavEntry(section, _("Pipeline board"), "leads:project-board", everyone, 20,
-                              "▦"))
-        nav.register(NavEntry(section, _("Companies"), "leads:company-list", everyone, 30, "▣"))
-        nav.register(NavEntry(section, _("Import"), "leads:import-start", staff, 40, "⇪"))
+                              "square-kanban"))
+        nav.register(NavEntry(section, _("Companies"), "leads:company-list", everyone, 30,
+                              "building-2"))
+        nav.register(NavEntry(section, _("Import"), "leads:import-start", staff, 40, "upload"))
 
         models = ["company", "project", "followup", "contact", "qualification"]
         grant(Role.INVESTMENT_STAFF, *[f"leads.{a}_{m}" for m in models

@@ -19,10 +19,10 @@ class ParksConfig(AppConfig):
         # Hourly: a hold that ran out yesterday is freed before office hours.
         every(60 * 60, "parks.reservations_expire_task", name="expire-reservations")
         section = _("Park space")
-        nav.register(NavEntry(section, _("Parks"), "parks:park-list", None, 10, "▤"),
+        nav.register(NavEntry(section, _("Parks"), "parks:park-list", None, 10, "factory"),
                      section_order=20)
-        nav.register(NavEntry(section, _("Find space"), "parks:availability", None, 20, "⌕"))
-        nav.register(NavEntry(section, _("Occupancy"), "parks:occupancy", None, 30, "◔"))
+        nav.register(NavEntry(section, _("Find space"), "parks:availability", None, 20, "search"))
+        nav.register(NavEntry(section, _("Occupancy"), "parks:occupancy", None, 30, "chart-pie"))
 
         inventory = ["park", "building", "floor", "unit", "assignment"]
         grant(Role.PARK_MANAGER, *[f"parks.{a}_{m}" for m in inventory

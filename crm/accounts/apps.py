@@ -30,6 +30,6 @@ class AccountsConfig(AppConfig):
         # Administrators revoke anyone's API tokens in the admin (crm.accounts.admin).
         roles.grant(roles.Role.ADMINISTRATOR, "knox.view_authtoken", "knox.delete_authtoken")
         # Every signed-in user may have API tokens, so the entry is for all roles.
-        nav.register(NavEntry(_("Me"), _("API tokens"), "accounts:tokens", None, 30, "✱"),
+        nav.register(NavEntry(_("Me"), _("API tokens"), "accounts:tokens", None, 30, "key-round"),
                      section_order=90)  # registered before notifications, whose section it is
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -18,8 +18,8 @@ class AuditConfig(AppConfig):
 
         section = _("Audit")
         nav.register(NavEntry(section, _("Confidential reads"), "audit:access-list",
-                              views.access_list.required_roles, 10, "◉"), section_order=80)
+                              views.access_list.required_roles, 10, "eye"), section_order=80)
         nav.register(NavEntry(section, _("Refused attempts"), "audit:denied-list",
-                              views.denied_list.required_roles, 20, "⊘"))
+                              views.denied_list.required_roles, 20, "shield-x"))
         grant(Role.LEADER, "audit.view_accessrecord")
         grant(Role.ADMINISTRATOR, "audit.view_deniedattempt")

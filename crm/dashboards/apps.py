@@ -24,17 +24,17 @@ class DashboardsConfig(AppConfig):
         section = _("Dashboards")
         # Each entry is offered to exactly the roles its view admits (role_required).
         nav.register(NavEntry(section, _("Leader dashboard"), "dashboards:leader",
-                              views.leader.required_roles, 10, "▲"), section_order=5)
+                              views.leader.required_roles, 10, "layout-dashboard"), section_order=5)
         nav.register(NavEntry(section, _("My dashboard"), "dashboards:staff",
-                              views.staff.required_roles, 20, "◎"))
+                              views.staff.required_roles, 20, "gauge"))
         nav.register(NavEntry(section, _("My parks"), "dashboards:parks",
-                              views.parks.required_roles, 30, "◔"))
+                              views.parks.required_roles, 30, "building"))
         nav.register(NavEntry(section, _("Review queue"), "dashboards:reviews",
-                              views.reviews.required_roles, 40, "✎"))
+                              views.reviews.required_roles, 40, "clipboard-check"))
         nav.register(NavEntry(section, _("Chain map"), "dashboards:chain",
-                              views.chain.required_roles, 50, "⛓"))
+                              views.chain.required_roles, 50, "network"))
         nav.register(NavEntry(section, _("Plan targets"), "admin:dashboards_target_changelist",
-                              frozenset({Role.ADMINISTRATOR}), 60, "◇"))
+                              frozenset({Role.ADMINISTRATOR}), 60, "target"))
 
         grant(Role.ADMINISTRATOR, "dashboards.view_target", "dashboards.add_target",
               "dashboards.change_target", "dashboards.delete_target")

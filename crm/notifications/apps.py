@@ -22,10 +22,10 @@ class NotificationsConfig(AppConfig):
 
         track("notifications")  # its writes invalidate the figures that read it
 
-        nav.register(NavEntry(_("Me"), _("Inbox"), "notifications:inbox", None, 10, "✉",
+        nav.register(NavEntry(_("Me"), _("Inbox"), "notifications:inbox", None, 10, "inbox",
                               badge="unread_count"), section_order=90)
         nav.register(NavEntry(_("Me"), _("Notification settings"), "notifications:preferences",
-                              None, 20, "⚙"))
+                              None, 20, "settings"))
         every(settings.REMINDERS_SCAN_INTERVAL, "notifications.reminders_scan_task",
               name="scan-reminders")
         every(settings.REMINDERS_SWEEP_INTERVAL, "notifications.deliveries_sweep_task",
