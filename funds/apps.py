@@ -32,8 +32,12 @@ class FundsConfig(AppConfig):
                      section_order=30)
         nav.register(NavEntry(section, _("Applications"), "funds:application-list", None, 20,
                               "file-text"))
-        nav.register(NavEntry(section, _("Fulfilment"), "fulfilment:obligation-list", None, 30,
-                              "list-checks"))
+        # After the signing (履约) is its own section, after the pipeline it follows from.
+        signed = _("After the signing")
+        nav.register(NavEntry(signed, _("Obligations"), "fulfilment:obligation-list", None, 10,
+                              "list-checks"), section_order=15)
+        nav.register(NavEntry(signed, _("Import actuals"), "fulfilment:actuals-import",
+                              frozenset({Role.INVESTMENT_STAFF}), 20, "upload"))
         from .fulfilment import panels  # noqa: F401  (the project page's agreements panel)
         models = ["programme", "application", "review", "disbursement"]
         grant(Role.FUND_REVIEWER, *[f"funds.{a}_{m}" for m in models for a in ("view", "change")],
