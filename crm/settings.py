@@ -40,6 +40,8 @@ if PRODUCTION and not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# A refused CSRF token gets the product's 403 page in the reader's language, not Django's.
+CSRF_FAILURE_VIEW = "crm.core.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -39,3 +39,8 @@ urlpatterns = [
     # Uploaded documents are never served from a public path: each is downloaded through its
     # record's page (project agreement, fund document), which applies that record's access rule.
 ]
+
+# Error pages in the product's style (crm/core/templates/400.html ... 500.html): Django's own
+# handlers render 403.html, 404.html (with the request) and 500.html (with no context); the 400
+# needs ours to show the navigation and a BadParameter's reason.
+handler400 = "crm.core.views.bad_request"

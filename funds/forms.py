@@ -103,10 +103,12 @@ class TransitionForm(forms.Form):
                                     widget=DATE_INPUT)
 
     @classmethod
-    def for_move(cls, move: workflow.Move, *, application, today: date | None = None
-                 ) -> "TransitionForm":
+    def for_move(cls, move: workflow.Move, *, application, today: date | None = None,
+                 data=None) -> "TransitionForm":
+        """The form of one move's button; bound to `data` when it was sent and refused, so
+        the page shows it again as typed, the errors under their fields."""
         today = today or timezone.localdate()
-        form = cls(initial={"to": move.target}, auto_id=f"id_{move.target}_%s")
+        form = cls(data, initial={"to": move.target}, auto_id=f"id_{move.target}_%s")
         keep = {"to"}
         if move.needs_note:
             keep.add("note")

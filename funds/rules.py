@@ -78,20 +78,18 @@ def publicity_window(application: Application, *, start: date | None, end: date 
     earliest_start = previous_step_ended(application)
     start = start or max(today, earliest_start)
     if start < earliest_start:
+        # Shown under the field it names (the page) or keyed by it (the API): no label in it.
         raise ValidationError({"publicity_start": _(
-            "The publicity cannot start before the review it follows ended: “%(field)s” can "
-            "be %(earliest)s at the earliest.") % {
-            "field": Application._meta.get_field("publicity_start").verbose_name,
-            "earliest": f"{earliest_start:%Y-%m-%d}"}})
+            "The publicity cannot start before the review it follows ended: it can start on "
+            "%(earliest)s at the earliest.") % {"earliest": f"{earliest_start:%Y-%m-%d}"}})
     days = application.programme.publicity_working_days
     earliest_end = add_working_days(start, days)
     end = end or earliest_end
     if end < earliest_end:
         raise ValidationError({"publicity_end": _(
-            "The publicity lasts at least %(days)s working days: starting %(start)s, "
-            "“%(field)s” can be %(earliest)s at the earliest.") % {
+            "The publicity lasts at least %(days)s working days: starting %(start)s, it can "
+            "end on %(earliest)s at the earliest.") % {
             "days": days, "start": f"{start:%Y-%m-%d}",
-            "field": Application._meta.get_field("publicity_end").verbose_name,
             "earliest": f"{earliest_end:%Y-%m-%d}"}})
     return start, end
 

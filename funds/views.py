@@ -21,7 +21,7 @@ from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
 from crm.core.templatetags.crm_tags import money
-from crm.core.views_helpers import add_service_error, attempt, paginate
+from crm.core.views_helpers import add_service_error, attempt, error_text, paginate
 
 from . import permissions, rules, selectors, services
 from .forms import (
@@ -107,6 +107,12 @@ def _review_steps(application) -> list[tuple[str, str]]:
 
 
 def application_detail(request, pk):
+    return _render_application(request, pk)
+
+
+def _render_application(request, pk, *, refused=None, status: int = 200):
+    """The application page; `refused`, a move's form sent and refused, replaces that move's
+    empty form (with what was typed and the errors under the fields)."""
     user = request.user
     application = selectors.application_get(user=user, pk=pk)
     if application.is_confidential:
@@ -169,13 +175,14 @@ def application_detail(request, pk):
         if can_pay else None,
         "clawback_form": (ClawbackForm() if manages_money and state in services.CLAWBACK_STATES
                           else None),
-        "moves": [(move, TransitionForm.for_move(move, application=application, today=today))
+        "moves": [(move, refused if refused is not None and refused["to"].value() == move.target
+                   else TransitionForm.for_move(move, application=application, today=today))
                   for move in selectors.available_moves(user=user, application=application)],
         "access": (access_for(user=user, record=application)
                    if application.is_confidential else None),
         "breach": breach, "overrides": overrides,
         **_clawback_proposals(user, application, manages_money),
-    })
+    }, status=status)
 
 
 def _clawback_proposals(user, application, manages_money: bool) -> dict:
@@ -223,10 +230,34 @@ def _act(request, application, form, service, /, *, success, **kwargs):
 @require_POST
 def application_transition(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
-    return _act(request, application, TransitionForm(request.POST),
-                services.application_transition, application=application,
-                success=lambda moved: _("The application is now “%(state)s”.") % {
-                    "state": moved.get_state_display()})
+
+    def success(moved):
+        return _("The application is now “%(state)s”.") % {"state": moved.get_state_display()}
+
+    move = next((move for move in selectors.available_moves(user=request.user,
+                                                            application=application)
+                 if move.target == request.POST.get("to")), None)
+    form = (TransitionForm.for_move(move, application=application, data=request.POST)
+            if move is not None else None)
+    if form is None or not form.visible_fields():
+        # A button without inputs, or a move not offered (the service says why not).
+        return _act(request, application, TransitionForm(request.POST),
+                    services.application_transition, application=application, success=success)
+    # A move with inputs (a reason, an amount, the publicity dates): a refusal keeps what was
+    # typed and puts each error under its field, instead of a message above an empty form.
+    if form.is_valid():
+        try:
+            moved = services.application_transition(by=request.user, application=application,
+                                                    **form.service_kwargs())
+        except ConflictError as error:
+            messages.error(request, error_text(error))
+            return _back(application)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, success(moved))
+            return _back(application)
+    return _render_application(request, pk, refused=form, status=400)
 
 
 def document_download(request, pk, document):

@@ -93,7 +93,10 @@ class AssignmentForm(forms.Form):
     def clean(self):
         data = super().clean()
         _check_period(self, data.get("start"), data.get("last_day"))
-        if not data.get("last_day") and data.get("kind") not in (None, Assignment.Kind.SALE):
+        # Only an empty last day is open-ended: one refused above (before the start, not a
+        # date) has left cleaned_data too, and already says what is wrong with it.
+        if ("last_day" not in self.errors and not data.get("last_day")
+                and data.get("kind") not in (None, Assignment.Kind.SALE)):
             self.add_error("last_day", _("Only a sale may be open-ended."))
         return data
 

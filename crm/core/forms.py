@@ -23,6 +23,41 @@ class CrmFormRenderer(TemplatesSetting):
     def get_template(self, template_name):
         return super().get_template(self.FASTER.get(template_name, template_name))
 
+    def render(self, template_name, context, request=None):
+        # The form template opens with a summary of its errors, each a link to its field, so
+        # a refused form low on a long page says so where it is seen (issue 17).
+        form = context.get("form")
+        if template_name == self.form_template_name and getattr(form, "errors", None):
+            context = {**context, "error_summary": error_summary(form)}
+        return super().render(template_name, context, request)
+
+
+def _anchor(bound_field) -> str:
+    """The id of the element a link to `bound_field` should reach: the input itself, the
+    group around radios and checkboxes (which carries the field's id), or a multi-widget's
+    first input."""
+    widget = bound_field.field.widget
+    auto_id = bound_field.auto_id
+    if not auto_id:
+        return ""
+    if isinstance(widget, forms.MultiWidget):
+        return widget.id_for_label(auto_id) or f"{auto_id}_0"
+    return bound_field.id_for_label or auto_id
+
+
+def error_summary(form) -> list[tuple[str, str, str]]:
+    """(anchor id or "", field label or "", message) for every error of `form`: the errors of
+    the form as a whole (and of hidden fields, which have nowhere else to show) first, then the
+    visible fields' in their order on the page."""
+    items = [("", "", str(message)) for message in form.non_field_errors()]
+    for bound_field in form.hidden_fields():
+        items += [("", "", str(message)) for message in bound_field.errors]
+    for bound_field in form.visible_fields():
+        anchor = _anchor(bound_field)
+        items += [(anchor, str(bound_field.label or bound_field.name), str(message))
+                  for message in bound_field.errors]
+    return items
+
 
 class DayField(forms.DateField):
     """A date typed with the browser's date picker, kept between EARLIEST_DAY and LATEST_DAY

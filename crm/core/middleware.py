@@ -38,7 +38,8 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
 
 class BadParameterMiddleware:
     """A page's BadParameter becomes a 400 that says which parameter and why (Django's own
-    400 page says nothing)."""
+    400 page says nothing, and in DEBUG it would be the technical page): the product's 400
+    page, or for an htmx fragment the bare reason."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,6 +49,10 @@ class BadParameterMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, BadParameter):
-            return HttpResponseBadRequest(exception.message,
-                                          content_type="text/plain; charset=utf-8")
+            if getattr(request, "htmx", False):  # a fragment: the reason alone, no page
+                return HttpResponseBadRequest(exception.message,
+                                              content_type="text/plain; charset=utf-8")
+            from .views import bad_request  # the product's 400 page, with the reason
+
+            return bad_request(request, exception)
         return None

@@ -322,11 +322,14 @@ def test_publicity_ending_before_it_starts_is_refused_with_the_reason(people, en
                            opinion="符合条件")
     today = timezone.localdate()
     response = client_for(reviewer).post(transition_url(application), {
-        "to": State.PUBLICITY, "publicity_start": str(today), "publicity_end": str(today - DAY)},
-        follow=True)
-    assert response.status_code == 200
-    [message] = error_messages(response)
+        "to": State.PUBLICITY, "publicity_start": str(today), "publicity_end": str(today - DAY)})
+    # The page again with the dates as typed and the reason under the end (issue 17), not a
+    # message above an emptied form.
+    assert response.status_code == 400 and not error_messages(response)
+    [form] = [form for _move, form in response.context["moves"] if form.is_bound]
+    [message] = form.errors["publicity_end"]
     assert f"{add_working_days(today, 5):%Y-%m-%d} at the earliest" in message
+    assert f'value="{today - DAY:%Y-%m-%d}"' in response.content.decode()
     application.refresh_from_db()
     assert application.state == State.UNDER_REVIEW and application.publicity_start is None
 
@@ -508,16 +511,25 @@ def test_backdated_or_short_publicity_is_refused_on_the_page(people, english, cl
     today = timezone.localdate()
     client = client_for(reviewer)
 
+    def refusal(response, field):
+        """The refused move's form, shown again (issue 17): its one error, on `field`."""
+        assert response.status_code == 400 and not error_messages(response)
+        [form] = [form for _move, form in response.context["moves"] if form.is_bound]
+        assert list(form.errors) == [field]
+        [message] = form.errors[field]
+        assert message in shown_errors(response)
+        return message
+
     response = client.post(transition_url(application), {
         "to": State.PUBLICITY, "publicity_start": str(today - 31 * DAY),
-        "publicity_end": str(today - 30 * DAY)}, follow=True)
-    [message] = error_messages(response)
+        "publicity_end": str(today - 30 * DAY)})
+    message = refusal(response, "publicity_start")
     assert "cannot start before the review it follows ended" in message
-    assert f"{today:%Y-%m-%d} at the earliest" in message and message in shown_errors(response)
+    assert f"{today:%Y-%m-%d} at the earliest" in message
     response = client.post(transition_url(application), {
         "to": State.PUBLICITY, "publicity_start": str(today),
-        "publicity_end": str(today + DAY)}, follow=True)
-    [message] = error_messages(response)
+        "publicity_end": str(today + DAY)})
+    message = refusal(response, "publicity_end")
     earliest_end = add_working_days(today, 5)
     assert "at least 5 working days" in message
     assert f"{earliest_end:%Y-%m-%d} at the earliest" in message
