@@ -2,7 +2,7 @@
 
 Pure data, no Django imports: the ``demo_data`` management command reads these lists.
 
-The world is the one of the two seed documents in ``/work/shared/seeds/``: the Kunshan
+The world is the one of the two seed documents in ``docs/seeds/``: the Kunshan
 Metaverse Industry Innovation Action Plan (2022-2025) and the Jiangxi metaverse opinion
 piece (Nanchang 九龙湖元宇宙试验区, 红谷滩VR产业创新中心). Every person below is fictional;
 e-mail addresses use reserved ``example.com`` domains.

@@ -347,8 +347,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------------------
 # Without a broker URL, kombu's filesystem transport passes messages through files under var/,
-# so `make run` needs no Redis. Production and tests set REDIS_URL or CELERY_BROKER_URL.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# so `make run` needs no Redis. Production and tests set REDIS_URL or CELERY_BROKER_URL. The
+# transport ignores the host, but without one kombu warns "No hostname was supplied" on start.
+CELERY_BROKER_URL = (os.environ.get("CELERY_BROKER_URL") or REDIS_URL
+                     or "filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"

@@ -2,7 +2,7 @@
 
 Pure data, no Django imports: the ``demo_data`` management command reads ``PROGRAMMES``.
 
-The programmes follow the two seed documents in ``/work/shared/seeds/``:
+The programmes follow the two seed documents in ``docs/seeds/``:
 
 * Kunshan Metaverse Industry Innovation Action Plan (2022-2025): "用好产业发展基金",
   "用足用好元宇宙产业投资子基金" (七(二) 加大政策支持), support for 100+ 专精特新 SMEs,

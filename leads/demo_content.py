@@ -2,7 +2,7 @@
 
 Pure data, no Django imports: the ``demo_data`` management command reads these lists.
 
-Where the content comes from: the world of the two seed documents in ``/work/shared/seeds/``,
+Where the content comes from: the world of the two seed documents in ``docs/seeds/``,
 the Kunshan Metaverse Industry Innovation Action Plan (2022-2025) (100-billion-yuan industry,
 5+ leading firms, 100+ 专精特新 SMEs, 15+ application scenarios, the 30万㎡ headquarters base at
 云昆大厦 and 元宇宙产业园, attention to firms from 京津冀, 长三角 and 珠三角) and the Jiangxi

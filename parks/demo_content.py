@@ -2,7 +2,7 @@
 
 Pure data, no Django imports: the ``demo_data`` management command reads ``PARKS``.
 
-The parks are the ones named in the two seed documents in ``/work/shared/seeds/``:
+The parks are the ones named in the two seed documents in ``docs/seeds/``:
 
 * Kunshan Metaverse Industry Innovation Action Plan (2022-2025), section 三 总部基地:
   "依托云昆大厦和元宇宙产业园, 建设……超30万平方米的产业综合体和产业园区". The two Kunshan

@@ -31,6 +31,8 @@ together, as this did before, re-sent up to a second's worth of them after a SIG
 
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -61,6 +63,10 @@ DELIVERY_BATCH_SIZE = 200
 # explains why by name).
 SEND_TASK = "notifications.deliveries_send_task"
 SCAN_RECORD_TASK = "notifications.reminders_scan_record_task"
+SCAN_TASK = "notifications.reminders_scan_task"
+# Above this many records in one write, one scan of everything is cheaper than a task each (and
+# keeps the worker's log readable): a refresh that breaches hundreds of obligations at once.
+NUDGE_RECORDS_LIMIT = 20
 
 
 def in_office_hours(moment: datetime | None = None) -> bool:
@@ -397,8 +403,41 @@ def preference_update(*, user, **fields) -> Preference:
     return preference
 
 
+# Set by nudges_batched(): inside it, nudges are counted here instead of sent.
+_batched_nudges: ContextVar[list | None] = ContextVar("batched_nudges", default=None)
+
+
 def nudge_scan(*, record) -> None:
     """Ask a worker to scan `record`'s rules now (after a write that may make it due), on
     commit and without failing the request if the broker is down: the periodic scan catches
-    up."""
+    up. Inside nudges_batched(), the request is only noted."""
+    batch = _batched_nudges.get()
+    if batch is not None:
+        batch.append(record.pk)
+        return
     enqueue_on_commit(SCAN_RECORD_TASK, record._meta.label_lower, record.pk)
+
+
+def nudge_scans(records) -> None:
+    """nudge_scan() for each of `records`, or, beyond NUDGE_RECORDS_LIMIT, one full scan."""
+    records = list(records)
+    if len(records) > NUDGE_RECORDS_LIMIT:
+        enqueue_on_commit(SCAN_TASK)
+        return
+    for record in records:
+        nudge_scan(record=record)
+
+
+@contextmanager
+def nudges_batched():
+    """For bulk writers (the demo seeder): the writes inside ask for one full scan at the end,
+    instead of one task per record written (the demo queued 180 of them, and the worker's log
+    scrolled with empty scans for a minute)."""
+    token = _batched_nudges.set([])
+    try:
+        yield
+        wanted = bool(_batched_nudges.get())
+    finally:
+        _batched_nudges.reset(token)
+    if wanted:
+        enqueue_on_commit(SCAN_TASK)

@@ -5,7 +5,7 @@ from django.conf import settings
 from . import services
 
 
-@shared_task(name="notifications.reminders_scan_task")
+@shared_task(name=services.SCAN_TASK)
 def reminders_scan_task() -> int:
     return services.reminders_scan()
 

@@ -42,7 +42,7 @@ DUE_SOON_DAYS = 30
 # Actuals of a period are expected within this many days of its end (the statistics office's
 # month-and-a-half is 45; the county asks its parks for 15): the default rule actuals-missing-15d.
 ACTUALS_DUE_DAYS = 15
-# The county and city floors for land-based projects (../shared/seeds, 昆山 and 苏州 rules):
+# The county and city floors for land-based projects (docs/seeds, 昆山 and 苏州 rules):
 # at least 180 万元 of fixed-asset investment per mu, 10 万元 of tax per mu a year. The leaders'
 # distribution reads against these where an agreement sets no target of its own.
 INVESTMENT_INTENSITY_FLOOR_WAN_PER_MU = Decimal("180")

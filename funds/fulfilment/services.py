@@ -285,10 +285,9 @@ def obligations_refresh(*, agreements=None, today: date | None = None) -> list[i
                                                      "breached_on"])
     figures_changed("funds")
     if newly_breached:
-        from crm.notifications.services import nudge_scan
+        from crm.notifications.services import nudge_scans
 
-        for obligation in Obligation.objects.filter(pk__in=newly_breached):
-            nudge_scan(record=obligation)
+        nudge_scans(Obligation.objects.filter(pk__in=newly_breached))
     return newly_breached
 
 

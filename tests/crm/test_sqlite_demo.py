@@ -2,6 +2,7 @@
 every main page must answer for every role (PostgreSQL-only SQL would break it, as a UNION
 of LIMITed queries once did on the board)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,11 @@ def test_demo_on_sqlite_answers_every_main_page(tmp_path):
     for args in (("migrate", "--no-input", "-v", "0"), ("seed_demo",)):
         done = manage(*args)
         assert done.returncode == 0, done.stderr[-3000:]
+        assert "No hostname was supplied" not in done.stderr
+    # The demo leaves the worker one reminder scan, not a task per follow-up it wrote.
+    queued = [json.loads(path.read_text())["headers"]["task"]
+              for path in (tmp_path / "celery" / "queue").glob("*.msg")]
+    assert queued == ["notifications.reminders_scan_task"], queued
     done = manage("shell", "-c", SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line.split() for line in done.stdout.splitlines()

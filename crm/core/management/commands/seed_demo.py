@@ -4,6 +4,7 @@ from django.db import transaction
 
 from crm.core.demo import DEMO_PASSWORD, SeedContext, seeders
 from crm.core.figures import figures_changed
+from crm.notifications.services import nudges_batched
 
 
 class Command(BaseCommand):
@@ -20,10 +21,12 @@ class Command(BaseCommand):
             self.stdout.write("Database already has data; demo seeding skipped.")
             return
         context = SeedContext(scale=max(1, scale), log=self.stdout.write)
-        for seeder in seeders():
-            with transaction.atomic():
-                seeder.func(context)
-            self.stdout.write(f"  seeded {seeder.name}")
+        # One reminder scan once the world is built, not one per follow-up and breach written.
+        with nudges_batched():
+            for seeder in seeders():
+                with transaction.atomic():
+                    seeder.func(context)
+                self.stdout.write(f"  seeded {seeder.name}")
         # The volume seeders write by COPY, which no model signal sees.
         figures_changed()
         self.stdout.write(
