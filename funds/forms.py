@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.templatetags.crm_tags import money
+from crm.core.numbers import format_money
 from leads.forms import CompanySelect, ProjectChoiceField
 from leads.models import Company, Project, Stage
 
@@ -117,8 +117,8 @@ class TransitionForm(forms.Form):
             keep.add("amount")
             form.fields["amount"].required = True
             form.fields["amount"].widget.attrs["max"] = application.requested_amount
-            form.fields["amount"].help_text = _("Requested: %(requested)s yuan.") % {
-                "requested": money(application.requested_amount)}
+            form.fields["amount"].help_text = _("Requested: %(requested)s.") % {
+                "requested": format_money(application.requested_amount, unit="yuan")}
             if application.publicity_end:
                 form.fields["amount"].help_text += " " + _(
                     "The publicity ends on %(end)s; approve after that day.") % {

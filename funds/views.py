@@ -20,7 +20,7 @@ from crm.audit.selectors import access_for
 from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
-from crm.core.templatetags.crm_tags import money
+from crm.core.numbers import format_money
 from crm.core.views_helpers import add_service_error, attempt, error_text, paginate
 
 from . import permissions, rules, selectors, services
@@ -331,8 +331,8 @@ def clawback_proposal_record(request, pk, proposal):
     application = selectors.application_get(user=request.user, pk=pk)
     attempt(request, fulfilment_services.clawback_proposal_record,
             proposal=_proposal(application, proposal),
-            success=lambda p: _("Clawback of %(amount)s yuan recorded.") % {
-                "amount": money(p.amount_yuan)})
+            success=lambda p: _("Clawback of %(amount)s recorded.") % {
+                "amount": format_money(p.amount_yuan, unit="yuan")})
     return _back(application)
 
 

@@ -112,7 +112,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     )
     agreed_investment = serializers.DecimalField(
         source="agreed_investment_wan", max_digits=14, decimal_places=2, required=False,
-        allow_null=True, min_value=0, help_text="万元 (10k yuan)")
+        allow_null=True, min_value=0, help_text="万元 (CNY 10k)")
     fixed_asset_investment = serializers.DecimalField(
         source="fixed_asset_wan", max_digits=14, decimal_places=2, required=False,
         allow_null=True, min_value=0, help_text="万元")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 def company_sheets(queryset):
     headers = [_("Company name"), _("USCC"), _("Industry"), _("Chain nodes"),
-               _("Registered capital (10k)"), _("Headquarters"), _("Source region"),
+               _("Registered capital (CNY 10k)"), _("Headquarters"), _("Source region"),
                _("Website"), _("Projects")]
 
     def rows():
@@ -25,8 +25,8 @@ def company_sheets(queryset):
 
 def project_sheets(queryset):
     headers = [_("Project"), _("Company"), _("USCC"), _("Stage"), _("Owner"),
-               _("Agreed investment (10k)"), _("Fixed-asset investment (10k)"),
-               _("Funds arrived (10k)"), _("Source channel"), _("Next step"),
+               _("Agreed investment (CNY 10k)"), _("Fixed-asset investment (CNY 10k)"),
+               _("Funds arrived (CNY 10k)"), _("Source channel"), _("Next step"),
                _("Next step date"), _("Last contact"), _("First signed on"), _("Confidential")]
 
     def rows():

@@ -121,11 +121,11 @@ class ProjectFilter(django_filters.FilterSet):
     )
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
     amount_min = django_filters.NumberFilter(
-        label=_("Agreed investment from (10k)"), field_name="agreed_investment_wan",
+        label=_("Agreed investment from (CNY 10k)"), field_name="agreed_investment_wan",
         lookup_expr="gte",
     )
     amount_max = django_filters.NumberFilter(
-        label=_("Agreed investment up to (10k)"), field_name="agreed_investment_wan",
+        label=_("Agreed investment up to (CNY 10k)"), field_name="agreed_investment_wan",
         lookup_expr="lte",
     )
     confidential = django_filters.BooleanFilter(label=_("Confidential"))

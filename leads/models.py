@@ -28,7 +28,7 @@ from crm.core.models import FieldConstraintsMixin
 from .search import pinyin_initials
 from .uscc import normalize_company_name
 
-WAN = _("10k yuan")  # 万元: the unit every investment figure is kept in
+WAN = _("CNY 10k")  # 万元: the unit every investment figure is kept in
 
 # Kept for migration 0001, which names the field class this way.
 WebsiteField = HttpsURLField
@@ -157,7 +157,7 @@ class Company(FieldConstraintsMixin, models.Model):
         ChainNode, through="CompanyChainLink", related_name="companies", blank=True
     )
     registered_capital_wan = models.DecimalField(
-        _("registered capital (10k)"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("registered capital (CNY 10k)"), max_digits=14, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     capital_currency = models.CharField(_("capital currency"), max_length=3, default="CNY")
@@ -637,23 +637,23 @@ class Project(FieldConstraintsMixin, models.Model):
                               verbose_name=_("stage"))
     stage_entered_at = models.DateTimeField(_("in stage since"))
     agreed_investment_wan = models.DecimalField(
-        _("agreed investment (10k yuan)"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("agreed investment (CNY 10k)"), max_digits=14, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     fixed_asset_wan = models.DecimalField(
-        _("fixed-asset investment (10k yuan)"), max_digits=14, decimal_places=2, null=True,
+        _("fixed-asset investment (CNY 10k)"), max_digits=14, decimal_places=2, null=True,
         blank=True, validators=[MinValueValidator(Decimal("0"))],
     )
     funds_arrived_wan = models.DecimalField(
-        _("funds arrived (10k yuan)"), max_digits=14, decimal_places=2, default=Decimal("0"),
+        _("funds arrived (CNY 10k)"), max_digits=14, decimal_places=2, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     expected_output_wan = models.DecimalField(
-        _("expected annual output (10k yuan)"), max_digits=14, decimal_places=2, null=True,
+        _("expected annual output (CNY 10k)"), max_digits=14, decimal_places=2, null=True,
         blank=True,
     )
     expected_tax_wan = models.DecimalField(
-        _("expected annual tax (10k yuan)"), max_digits=14, decimal_places=2, null=True,
+        _("expected annual tax (CNY 10k)"), max_digits=14, decimal_places=2, null=True,
         blank=True,
     )
     expected_jobs = models.PositiveIntegerField(_("expected jobs"), null=True, blank=True)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from crm.core.charts import Column, column_chart
 from crm.core.exceptions import ConflictError
-from crm.core.templatetags.crm_tags import money
+from crm.core.numbers import format_number
 from crm.core.views_helpers import add_service_error, attempt, error_text, paginate, parse_pk
 from leads import selectors as leads_selectors
 
@@ -117,7 +117,7 @@ def trend_chart(trend: list[dict]):
         label="—" if point["rate"] is None else f"{point['rate']}%",
         tooltip=f"{point['month']} · "
                 f"{'—' if point['rate'] is None else str(point['rate']) + '%'} · "
-                f"{money(point['leased'], 0)} / {money(point['rentable'], 0)} m²")
+                f"{format_number(point['leased'], 0)} / {format_number(point['rentable'], 0)} m²")
         for point in trend]
     return column_chart(columns, title=_("Occupancy rate at each month end"), axis_suffix="%",
                         axis_max=100, width=900, height=240, chart_id="trend-chart")

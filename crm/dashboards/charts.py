@@ -20,7 +20,7 @@ from crm.core.charts import (
     svg,
     text_width,
 )
-from crm.core.templatetags.crm_tags import money
+from crm.core.numbers import format_money, unit_label
 
 
 def funnel_chart(steps: Sequence, *, title: str, width: int = 560) -> SafeString:
@@ -73,11 +73,11 @@ def signed_by_month_chart(rows: Sequence, *, title: str) -> SafeString:
     columns = [Column(
         month=row.extra["month"], value=float(row.amount_wan) / 10000, label=row.count or "",
         tooltip=f"{row.label} · {_('%(n)s projects') % {'n': row.count}} · "
-                f"{money(row.amount_wan / 10000)} {_('100M yuan')}",
+                f"{format_money(row.amount_wan, scale='yi')}",
         url=row.url, count=row.count) for row in rows]
     if not any(r.count for r in rows):
         return format_html('<p class="muted">{}</p>', _("Nothing signed in this period."))
-    return column_chart(columns, title=title, axis_unit=_("100M yuan"))
+    return column_chart(columns, title=title, axis_unit=unit_label("yi"))
 
 
 def _stage_class(row) -> str:
@@ -87,8 +87,8 @@ def _stage_class(row) -> str:
 def _count_and_amount(row) -> str:
     if not row.amount_wan:
         return str(row.count)
-    return _("%(n)s · %(amount)s 100M yuan") % {"n": row.count,
-                                               "amount": money(row.amount_wan / 10000)}
+    return _("%(n)s · %(amount)s") % {"n": row.count,
+                                     "amount": format_money(row.amount_wan, scale="yi")}
 
 
 def leader_charts(dashboard) -> dict:

@@ -24,7 +24,7 @@ def _years(target) -> str:
 
 
 def _breakdown(title, rows, *, first=None):
-    return (title, [first or _("Item"), _("Projects"), _("Agreed investment (10k yuan)")],
+    return (title, [first or _("Item"), _("Projects"), _("Agreed investment (CNY 10k)")],
             [(r.label, r.count, r.amount_wan) for r in rows])
 
 
@@ -34,11 +34,11 @@ def dashboard_sheets(d, fulfilment=None) -> list:
     summary = [
         (_("Period"), f"{period.start.isoformat()} – {period.end.isoformat()}", ""),
         (_("Open projects"), s.open_count, _("projects")),
-        (_("Agreed investment of open projects"), s.open_amount_wan, _("10k yuan")),
+        (_("Agreed investment of open projects"), s.open_amount_wan, _("CNY 10k")),
         (_("New leads in the period"), s.new_count, _("projects")),
         (_("Signed in the period"), s.signed_count, _("projects")),
-        (_("Agreed investment signed"), s.signed_amount_wan, _("10k yuan")),
-        (_("Funds arrived of the signings"), s.signed_arrived_wan, _("10k yuan")),
+        (_("Agreed investment signed"), s.signed_amount_wan, _("CNY 10k")),
+        (_("Funds arrived of the signings"), s.signed_arrived_wan, _("CNY 10k")),
         (_("Red flags"), s.red_count, _("projects")),
         (_("Yellow flags"), s.yellow_count, _("projects")),
         (_("Next step overdue"), s.overdue_count, _("projects")),
@@ -49,7 +49,7 @@ def dashboard_sheets(d, fulfilment=None) -> list:
     sheets = [
         (_("Summary"), [_("Figure"), _("Value"), pgettext("of measure", "Unit")], summary),
         (_("Pipeline by stage"),
-         [_("Stage"), _("Kind"), _("Projects"), _("Agreed investment (10k yuan)")],
+         [_("Stage"), _("Kind"), _("Projects"), _("Agreed investment (CNY 10k)")],
          [(r.label, r.stage.get_kind_display(), r.count, r.amount_wan) for r in d.by_stage]),
         (_("Funnel"),
          [_("Stage"), _("Reached"), _("Share of the first stage %"),
@@ -99,8 +99,8 @@ def cohort_sheet(cohorts):
                                   Stage.Milestone.PRODUCING)
     return (
         _("Cohorts"),
-        [_("Signing year"), _("Signed"), _("Agreed investment (10k yuan)"),
-         _("Funds arrived (10k yuan)"), _("Landed"), _("Landing rate %"), _("Started"),
+        [_("Signing year"), _("Signed"), _("Agreed investment (CNY 10k)"),
+         _("Funds arrived (CNY 10k)"), _("Landed"), _("Landing rate %"), _("Started"),
          _("Start rate %"), _("Producing"), _("Production rate %"), _("Funds arrival rate %")],
         [(c.year, c.count, c.agreed_wan, c.arrived_wan,
           _count_of(c.reached[landed]), _rate(c.landed_rate),
@@ -138,8 +138,8 @@ def _side_by_side(title, first, month_rows, ytd_rows):
     labels = {r.key: r.label for r in [*month_rows, *ytd_rows]}
     ytd = {r.key: r for r in ytd_rows}
     return (title,
-            [first, _("This month: projects"), _("This month: agreed (10k yuan)"),
-             _("Year to date: projects"), _("Year to date: agreed (10k yuan)")],
+            [first, _("This month: projects"), _("This month: agreed (CNY 10k)"),
+             _("Year to date: projects"), _("Year to date: agreed (CNY 10k)")],
             [(labels[k], this[k].count if k in this else 0,
               this[k].amount_wan if k in this else 0,
               ytd[k].count if k in ytd else 0, ytd[k].amount_wan if k in ytd else 0)
@@ -152,14 +152,14 @@ def monthly_return_sheets(report) -> list:
         (_("Month"), report.month.start.strftime("%Y-%m")),
         (_("Year to date"), f"{report.year_to_date.start} – {report.year_to_date.end}"),
         (_("Signed this month"), month.count),
-        (_("Agreed investment signed this month (10k yuan)"), month.amount_wan),
+        (_("Agreed investment signed this month (CNY 10k)"), month.amount_wan),
         (_("Signed in the year to date"), ytd.count),
-        (_("Agreed investment signed in the year to date (10k yuan)"), ytd.amount_wan),
+        (_("Agreed investment signed in the year to date (CNY 10k)"), ytd.amount_wan),
         *fulfilment_summary(report.fulfilment, units=False),
     ]
     return [
         (_("Monthly return"), [_("Figure"), _("Value")], cover),
-        (_("By stage"), [_("Stage"), _("Projects now"), _("Agreed investment (10k yuan)")],
+        (_("By stage"), [_("Stage"), _("Projects now"), _("Agreed investment (CNY 10k)")],
          [(r.label, r.count, r.amount_wan) for r in report.by_stage]),
         _breakdown(_("By month"), ytd.by_month, first=_("Month")),
         _side_by_side(_("By size band"), _("Size band"), month.by_size_band, ytd.by_size_band),
@@ -187,12 +187,12 @@ def fulfilment_summary(block, *, units: bool) -> list:
         (_("Obligations due"), block.due.count, _("obligations")),
         (_("Obligations met"), block.met.count, _("obligations")),
         (_("Funds arrival rate (arrived ÷ committed)"), _rate(f.arrival_rate), "%"),
-        (_("Investment committed in agreements"), f.committed_wan, _("10k yuan")),
-        (_("Funds arrived"), f.arrived_wan, _("10k yuan")),
+        (_("Investment committed in agreements"), f.committed_wan, _("CNY 10k")),
+        (_("Funds arrived"), f.arrived_wan, _("CNY 10k")),
         (_("Projects in breach"), f.breached_count, _("projects")),
         (_("Projects at risk (due soon or missed)"), block.at_risk_projects, _("projects")),
         (_("Incentives paid"), f.incentives_paid_yuan, _("yuan")),
-        (_("Tax reported since signing"), f.tax_since_signing_wan, _("10k yuan")),
+        (_("Tax reported since signing"), f.tax_since_signing_wan, _("CNY 10k")),
         (_("Tax returned per yuan of incentives"), _rate(f.return_ratio), _("yuan")),
     ]
     if units:
@@ -201,7 +201,7 @@ def fulfilment_summary(block, *, units: bool) -> list:
 
 
 def _band(band) -> str:
-    """A band of a per-mu figure: "90 – 180", "≥ 180" (its floor and halves, in 10k yuan)."""
+    """A band of a per-mu figure: "90 – 180", "≥ 180" (its floor and halves, in CNY 10k)."""
     low = f"{band['low'].normalize():f}"
     if band["high"] is None:
         return f"≥ {low}"
@@ -219,17 +219,17 @@ def fulfilment_sheets(block) -> list:
          [_("Signing year"), _("Obligations due"), _("Met"), _("Fulfilment rate %")],
          [(r["year"], r["due"], r["met"], _rate(r["rate"])) for r in f.by_year]),
         (_("Investment intensity"),
-         [_("Fixed-asset investment per mu (10k yuan)"), _("Agreements with land")],
+         [_("Fixed-asset investment per mu (CNY 10k)"), _("Agreements with land")],
          [(_band(b), b["count"]) for b in f.intensity_bands]),
         (_("Tax per mu"),
-         [_("Last year's tax per mu (10k yuan)"), _("Agreements with land")],
+         [_("Last year's tax per mu (CNY 10k)"), _("Agreements with land")],
          [(_band(b), b["count"]) for b in f.tax_bands]),
         (_("Breached and at risk"),
          [_("Project"), _("Owner"), _("Obligations breached"),
           _("Obligations due soon or missed"), _("Earliest date")],
          [(r.name, r.owner, r.breached, r.at_risk, r.first_due) for r in block.watch]),
         (_("Return on incentives"),
-         [_("Project"), _("Incentives paid (yuan)"), _("Tax since signing (10k yuan)"),
+         [_("Project"), _("Incentives paid (yuan)"), _("Tax since signing (CNY 10k)"),
           _("Tax per yuan of incentives")],
          [(r.name, r.paid_yuan, r.tax_wan, _rate(r.ratio)) for r in block.returns]),
     ]

@@ -18,7 +18,7 @@ class Metric(models.TextChoices):
     LEADING_FIRMS = "leading_firms", _("Leading firms (chain leaders)")
     SCENARIOS = "scenarios", _("Application scenario projects")
     CARRIER_AREA = "carrier_area_m2", _("Carrier space (m²)")
-    INDUSTRY_OUTPUT = "industry_output", _("Industry scale (100M yuan)")
+    INDUSTRY_OUTPUT = "industry_output", _("Industry scale (CNY 100M)")
 
 
 # Only the space in the parks' inventory has a place; the other metrics count the whole city.
@@ -39,7 +39,7 @@ class Target(FieldConstraintsMixin, models.Model):
     value = models.DecimalField(
         _("target value"), max_digits=14, decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text=_("In the metric's unit: companies, projects, m², or 100M yuan (亿元) for the "
+        help_text=_("In the metric's unit: companies, projects, m², or CNY 100M (亿元) for the "
                     "industry scale."))
     park = models.ForeignKey(
         "parks.Park", on_delete=models.PROTECT, null=True, blank=True, related_name="+",

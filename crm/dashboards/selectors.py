@@ -81,7 +81,7 @@ UNITS = {
     Metric.LEADING_FIRMS: _("companies"),
     Metric.SCENARIOS: _("projects"),
     Metric.CARRIER_AREA: "m²",
-    Metric.INDUSTRY_OUTPUT: _("100M yuan"),
+    Metric.INDUSTRY_OUTPUT: _("CNY 100M"),
 }
 DEFINITIONS = {
     Metric.SPECIALISED_SMES: _("Companies holding a specialised-SME or 'little giant' "
@@ -92,7 +92,7 @@ DEFINITIONS = {
     Metric.CARRIER_AREA: _("Rentable building space of the parks in the inventory today "
                            "(land parcels excluded)."),
     Metric.INDUSTRY_OUTPUT: _("Expected annual output of the projects first signed in the "
-                              "period, in 100M yuan."),
+                              "period, in CNY 100M."),
 }
 
 

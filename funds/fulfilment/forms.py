@@ -67,7 +67,7 @@ class ObligationForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_obligation_%s")
         super().__init__(*args, **kwargs)
-        self.fields["target"].help_text = _("In the metric's unit (10k yuan, 10k yuan per mu, "
+        self.fields["target"].help_text = _("In the metric's unit (CNY 10k, CNY 10k per mu, "
                                             "or people); milestones have none.")
 
 
@@ -134,11 +134,11 @@ def next_period(agreement: Agreement, actuals) -> tuple[date, date]:
 class ActualForm(forms.Form):
     period_start = DayField(label=_("Period from"))
     period_end = DayField(label=_("Period to"))
-    investment_wan = _wan(_("Investment made (10k)"))
-    fixed_asset_investment_wan = _wan(_("Of which fixed assets (10k)"))
-    funds_arrived_wan = _wan(_("Funds arrived (10k)"))
-    output_value_wan = _wan(_("Output value (10k)"))
-    tax_wan = _wan(_("Tax paid (10k)"))
+    investment_wan = _wan(_("Investment made (CNY 10k)"))
+    fixed_asset_investment_wan = _wan(_("Of which fixed assets (CNY 10k)"))
+    funds_arrived_wan = _wan(_("Funds arrived (CNY 10k)"))
+    output_value_wan = _wan(_("Output value (CNY 10k)"))
+    tax_wan = _wan(_("Tax paid (CNY 10k)"))
     jobs = forms.IntegerField(label=_("Jobs at period end"), required=False, min_value=0)
     evidence = _upload(_("Evidence"))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)

@@ -32,12 +32,13 @@ class Metric(models.TextChoices):
     are owed every calendar year from the year it applies from; milestones are met when the
     project reaches the matching stage (Stage.Milestone)."""
 
-    FIXED_ASSET_INVESTMENT = "fixed_asset_investment", _("Fixed-asset investment (10k, cumulative)")
-    INVESTMENT_TOTAL = "investment_total", _("Total investment (10k, cumulative)")
-    INVESTMENT_INTENSITY = "investment_intensity", _("Investment intensity (10k per mu)")
-    OUTPUT_VALUE = "output_value", _("Output value (10k per year)")
-    TAX = "tax", _("Tax (10k per year)")
-    TAX_PER_MU = "tax_per_mu", _("Tax per mu (10k per mu per year)")
+    FIXED_ASSET_INVESTMENT = ("fixed_asset_investment",
+                              _("Fixed-asset investment (CNY 10k, cumulative)"))
+    INVESTMENT_TOTAL = "investment_total", _("Total investment (CNY 10k, cumulative)")
+    INVESTMENT_INTENSITY = "investment_intensity", _("Investment intensity (CNY 10k per mu)")
+    OUTPUT_VALUE = "output_value", _("Output value (CNY 10k per year)")
+    TAX = "tax", _("Tax (CNY 10k per year)")
+    TAX_PER_MU = "tax_per_mu", _("Tax per mu (CNY 10k per mu per year)")
     JOBS = "jobs", _("Jobs")
     LAND_ACQUIRED = "land_acquired", _("Land acquired")
     CONSTRUCTION_STARTED = "construction_started", _("Construction started")
@@ -106,10 +107,10 @@ class Agreement(FieldConstraintsMixin, models.Model):
                                   blank=True, validators=NOT_NEGATIVE)
     space_m2 = models.DecimalField(_("space leased (m²)"), max_digits=10, decimal_places=2,
                                    null=True, blank=True, validators=NOT_NEGATIVE)
-    committed_investment_wan = models.DecimalField(_("committed total investment (10k)"),
+    committed_investment_wan = models.DecimalField(_("committed total investment (CNY 10k)"),
                                                    **WAN, validators=NOT_NEGATIVE)
     fixed_asset_investment_wan = models.DecimalField(
-        _("committed fixed-asset investment (10k)"), **WAN, null=True, blank=True,
+        _("committed fixed-asset investment (CNY 10k)"), **WAN, null=True, blank=True,
         validators=NOT_NEGATIVE)
     reporting = models.CharField(_("actuals reported"), max_length=7,
                                  choices=Reporting.choices, default=Reporting.YEAR)
@@ -306,15 +307,15 @@ class Actual(FieldConstraintsMixin, models.Model):
                                   verbose_name=_("agreement"))
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
-    investment_wan = models.DecimalField(_("investment made (10k)"), **WAN,
+    investment_wan = models.DecimalField(_("investment made (CNY 10k)"), **WAN,
                                          default=Decimal("0"), validators=NOT_NEGATIVE)
     fixed_asset_investment_wan = models.DecimalField(
-        _("of which fixed assets (10k)"), **WAN, default=Decimal("0"), validators=NOT_NEGATIVE)
-    funds_arrived_wan = models.DecimalField(_("funds arrived (10k)"), **WAN,
+        _("of which fixed assets (CNY 10k)"), **WAN, default=Decimal("0"), validators=NOT_NEGATIVE)
+    funds_arrived_wan = models.DecimalField(_("funds arrived (CNY 10k)"), **WAN,
                                             default=Decimal("0"), validators=NOT_NEGATIVE)
-    output_value_wan = models.DecimalField(_("output value (10k)"), **WAN,
+    output_value_wan = models.DecimalField(_("output value (CNY 10k)"), **WAN,
                                            default=Decimal("0"), validators=NOT_NEGATIVE)
-    tax_wan = models.DecimalField(_("tax paid (10k)"), **WAN, default=Decimal("0"),
+    tax_wan = models.DecimalField(_("tax paid (CNY 10k)"), **WAN, default=Decimal("0"),
                                   validators=NOT_NEGATIVE)
     jobs = models.PositiveIntegerField(_("jobs at period end"), null=True, blank=True)
     evidence = models.FileField(_("evidence"), upload_to="actuals/%Y/", blank=True)

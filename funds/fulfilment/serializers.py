@@ -81,7 +81,7 @@ class AgreementSerializer(serializers.ModelSerializer):
     signed_on = DayField()
     committed_investment = serializers.DecimalField(
         source="committed_investment_wan", **WAN, min_value=0,
-        help_text="Committed total investment, 万元 (10k yuan).")
+        help_text="Committed total investment, 万元 (CNY 10k).")
     fixed_asset_investment = serializers.DecimalField(
         source="fixed_asset_investment_wan", **WAN, min_value=0, required=False,
         allow_null=True, help_text="Committed fixed-asset investment, 万元; part of the total.")

@@ -29,7 +29,7 @@ from crm.core.charts import bar_list
 from crm.core.downloads import file_download
 from crm.core.exceptions import BadParameter, ConflictError
 from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
-from crm.core.templatetags.crm_tags import money
+from crm.core.numbers import format_money
 from crm.core.views_helpers import add_service_error, attempt, paginate, parse_pk
 from leads import selectors as leads_selectors
 from leads.models import Project
@@ -87,8 +87,8 @@ def _charts(page) -> dict:
                             tax=a.tax_wan) for a in page.actuals]
     return {
         "investment_bars": bar_list(rows, value=lambda r: r.investment,
-                                    caption=lambda r: money(r.investment)),
-        "tax_bars": bar_list(rows, value=lambda r: r.tax, caption=lambda r: money(r.tax)),
+                                    caption=lambda r: format_money(r.investment)),
+        "tax_bars": bar_list(rows, value=lambda r: r.tax, caption=lambda r: format_money(r.tax)),
     }
 
 

@@ -409,7 +409,7 @@ def test_a_breached_projects_tranche_is_409_until_a_leader_overrides(make_user, 
     body = refused.json()
     assert body["code"] == "breach"
     assert "in breach of its agreement" in body["detail"]
-    assert "Fixed-asset investment (10k, cumulative) (due 2025-12-31)" in body["detail"]
+    assert "Fixed-asset investment (CNY 10k, cumulative) (due 2025-12-31)" in body["detail"]
     assert "违约项目甲" not in body["detail"]  # obligations are named, never the project
     # Only a leader overrides, with a reason, for a tranche of this application.
     forbidden = override(client_of(reviewer), application, tranche)

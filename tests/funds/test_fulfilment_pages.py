@@ -178,8 +178,8 @@ def test_the_agreement_page_shows_the_figures_worked_out_by_hand(world, en):
     """Key figures: 50 亩; 20,000 committed of which 15,000 fixed; funds arrived 3,000 + 4,000
     = 7,000 (35.0 % of 20,000); fixed assets 2,500 + 4,500 = 7,000, intensity 7,000 ÷ 50 = 140.
     The acceptance report on 2026-04-01 is test_fulfilment_rules' verdict: fixed short 2,000
-    (22.22 %), tax per mu 8 of 10 (short 2, 20 %), jobs met; remedies 133,320.00 (600,000 ×
-    0.2222) + 50,000.00 due back, 400,000.00 withheld."""
+    (22.22 %), tax per mu 8 of 10 (short 2, 20 %), jobs met; remedies 133,320.00 元 (600,000 ×
+    0.2222) + 50,000.00 due back, 400,000.00 withheld (shown in 万元: 13.332, 5.00, 40.00)."""
     agreement, ob = world["agreement"], world["ob"]
     html = text(login(en, world["staff"]).get(detail(agreement, on=ON.isoformat())))
     assert figure(html, "land") == "50.00"
@@ -208,11 +208,11 @@ def test_the_agreement_page_shows_the_figures_worked_out_by_hand(world, en):
     assert "Met" in row(report, "obligation", ob["jobs"].pk)
     remedies = html[html.index('id="report-remedies"'):]
     lines = {r.kind: r.pk for r in agreement.remedies.all()}
-    assert "133,320.00" in row(remedies, "remedy", lines[Remedy.Kind.PROPORTIONAL_CLAWBACK])
-    assert "50,000.00" in row(remedies, "remedy", lines[Remedy.Kind.FIXED_PENALTY])
-    assert "400,000.00" in row(remedies, "remedy", lines[Remedy.Kind.WITHHOLD])
-    assert re.search(r'id="total-due-back">183,320.00<', html)
-    assert re.search(r'id="total-withheld">400,000.00<', html)
+    assert "13.332" in row(remedies, "remedy", lines[Remedy.Kind.PROPORTIONAL_CLAWBACK])
+    assert "5.00" in row(remedies, "remedy", lines[Remedy.Kind.FIXED_PENALTY])
+    assert "40.00" in row(remedies, "remedy", lines[Remedy.Kind.WITHHOLD])
+    assert re.search(r'id="total-due-back">18.332<', html)
+    assert re.search(r'id="total-withheld">40.00<', html)
     # Before anything was due the verdict passes and costs nothing.
     early = text(en.get(detail(agreement, on="2024-06-01")))
     assert 'data-verdict="pass"' in early and re.search(r'id="total-due-back">0.00<', early)
@@ -227,8 +227,8 @@ def test_the_print_view_and_the_spreadsheet_carry_the_same_report(world, en):
                          + f"?on={ON.isoformat()}")
     html = text(printed)
     assert printed.status_code == 200 and "data-print" in html
-    assert re.search(r'id="total-due-back">183,320.00<', html)
-    assert re.search(r'id="total-withheld">400,000.00<', html)
+    assert re.search(r'id="total-due-back">18.332<', html)
+    assert re.search(r'id="total-withheld">40.00<', html)
     assert "22.22%" in row(html, "obligation", ob["fixed"].pk)
 
     export = client.get(reverse("fulfilment:acceptance-export", args=[agreement.pk])
@@ -329,7 +329,7 @@ def test_only_a_leader_confirms_and_the_clawback_is_proposed(world, en, make_use
     assert (proposal.application, proposal.amount_yuan) == (world["application"], D("133320.00"))
     html = text(client.get(detail(agreement, on=ON.isoformat())))
     confirmed = row(html, "acceptance", acceptance.pk)
-    assert "张局长" in confirmed and "经现场核查" in confirmed and "133,320.00" in confirmed
+    assert "张局长" in confirmed and "经现场核查" in confirmed and "13.332" in confirmed
     assert "Proposed" in confirmed
     # An empty note is refused with the reason, and nothing is confirmed.
     response = client.post(url, {"on": ON.isoformat(), "note": " "}, follow=True)
@@ -532,7 +532,7 @@ def test_a_reviewer_records_or_dismisses_a_proposed_clawback(world, en, make_use
     record_url = reverse("funds:clawback-proposal-record", args=[application.pk, proposal.pk])
     # The leader and the project's team see the proposal but may not decide it.
     html = text(login(en, world["leader"]).get(application_url))
-    assert "133,320.00" in row(html, "proposal", proposal.pk)
+    assert "13.332" in row(html, "proposal", proposal.pk)
     assert record_url not in html
     assert en.post(record_url).status_code == 403
     reviewer = make_user(Role.FUND_REVIEWER)
@@ -559,7 +559,7 @@ def test_a_reviewer_records_or_dismisses_a_proposed_clawback(world, en, make_use
                                        kind=Disbursement.Kind.CLAWBACK).count() == 1
     # The agreement page lists the confirmation with its recorded proposal.
     html = text(login(en, world["leader"]).get(detail(agreement)))
-    assert "Recorded" in html and "133,320.00" in html
+    assert "Recorded" in html and "13.332" in html
 
 
 # --- Query ceilings -----------------------------------------------------------------------------

@@ -279,9 +279,9 @@ def test_reviewer_takes_an_application_to_approval_through_the_pages(people, cli
     programme_page = client.get(reverse("funds:programme-detail", args=[programme.pk]))
     assert programme_page.context["figures"].approved == Decimal("300000")
     assert programme_page.context["figures"].remaining == Decimal("700000")
-    assert 'data-figure="approved">300,000.00<' in programme_page.content.decode()
+    assert 'data-figure="approved">30.00<' in programme_page.content.decode()
     list_page = client.get(reverse("funds:programme-list")).content.decode()
-    assert "300,000.00" in list_page and "700,000.00" in list_page
+    assert "30.00" in list_page and "70.00" in list_page  # 万元
 
 
 def test_approval_above_the_remaining_budget_is_refused_with_the_reason(people, english,

@@ -1,28 +1,28 @@
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
+
+from crm.core import numbers
 
 register = template.Library()
 
-TEN_THOUSAND = Decimal("10000")
+
+@register.filter
+def num(value, places: int = 2):
+    """A plain figure (an area, a rate): 12345.6 -> '12,345.60'; '—' for nothing."""
+    return numbers.format_number(value, places)
 
 
 @register.filter
-def money(value, places: int = 2):
-    """12345.6 -> '12,345.60'; empty for None. Decimal all the way (never float)."""
-    if value in (None, ""):
-        return "—"
-    quantum = Decimal(1).scaleb(-int(places))
-    amount = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
-    return f"{amount:,.{int(places)}f}"
+def amount(value, spec: str = ""):
+    """Money, the one way the product shows it (crm/core/numbers.py): {{ x|amount }} for 万元
+    fields, {{ x|amount:"yuan" }} for 元 fields (shown in 万元), "yi" for a headline in 亿元,
+    "bare" in a column whose header names the unit."""
+    return numbers.format_money(value, **numbers.parse_money_spec(spec))
 
 
-@register.filter
-def wan_to_yi(value):
-    """万元 -> 亿元 with two decimals, for headline figures."""
-    if value in (None, ""):
-        return "—"
-    return money(Decimal(value) / TEN_THOUSAND, 2)
+@register.simple_tag
+def money_unit(scale: str = "wan"):
+    """The unit's name alone (万元, 亿元; CNY 10k, CNY 100M), for a header or a KPI's <small>."""
+    return numbers.unit_label(scale)
 
 
 @register.simple_tag(takes_context=True)
