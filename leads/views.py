@@ -14,7 +14,7 @@ from crm.audit.selectors import access_for
 from crm.audit.services import record_reads
 from crm.core.downloads import file_download
 from crm.core.exceptions import ConflictError
-from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
+from crm.core.exports import about_export, exceeds_export_limit, export_limit, xlsx_response
 from crm.core.panels import panels_for
 from crm.core.views_helpers import (
     add_service_error,
@@ -64,7 +64,8 @@ def company_export(request):
     refused = _too_many_to_export(request, filterset.qs, reverse("leads:company-list"))
     if refused:
         return refused
-    return xlsx_response("companies", exports.company_sheets(filterset.qs.iterator(2000)))
+    return xlsx_response("companies", exports.company_sheets(filterset.qs.iterator(2000)),
+                         about_export(request, _("Companies"), filterset.form))
 
 
 def company_detail(request, pk):
@@ -163,7 +164,8 @@ def project_export(request):
     confidential = filterset.qs.filter(confidential=True).values_list("pk", flat=True)
     record_reads(request, [(Project, pk) for pk in confidential],
                  action=AccessRecord.Action.EXPORT)
-    return xlsx_response("projects", exports.project_sheets(filterset.qs.iterator(2000)))
+    return xlsx_response("projects", exports.project_sheets(filterset.qs.iterator(2000)),
+                         about_export(request, _("Projects"), filterset.form))
 
 
 def _render_project(request, project, *, followup_form=None, team_form=None,

@@ -19,4 +19,5 @@ urlpatterns = [
     path("assignments/<int:pk>/terminate/", views.assignment_terminate,
          name="assignment-terminate"),
     path("occupancy/", views.occupancy, name="occupancy"),
+    path("occupancy/export/", views.occupancy_export, name="occupancy-export"),
 ]

@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST
 
 from crm.core.charts import Column, column_chart
 from crm.core.exceptions import ConflictError
+from crm.core.exports import about_export, xlsx_response
 from crm.core.numbers import format_number
 from crm.core.views_helpers import add_service_error, attempt, error_text, paginate, parse_pk
 from leads import selectors as leads_selectors
 
-from . import permissions, selectors, services
+from . import exports, permissions, selectors, services
 from .forms import (
     AssignmentForm,
     AvailabilityForm,
@@ -384,10 +385,13 @@ def reserve(request):
 
 
 # --- Occupancy ----------------------------------------------------------------------------------
-def occupancy(request):
-    today = timezone.localdate()
-    form = OnDateForm(request.GET, default_on=today,
+def _occupancy_form(request):
+    return OnDateForm(request.GET, default_on=timezone.localdate(),
                       parks=selectors.park_list(user=request.user).prefetch_related(None))
+
+
+def occupancy(request):
+    form = _occupancy_form(request)
     on, park = form.day(), form.park()
     rows = selectors.occupancy_report(user=request.user, on=on, park=park)
     return render(request, "parks/occupancy.html", {
@@ -397,4 +401,14 @@ def occupancy(request):
         "expiring": _expiry_rows(selectors.expiring_leases(user=request.user, on=on, park=park),
                                  on),
         "chart": trend_chart(selectors.occupancy_trend(user=request.user, on=on, park=park)),
+        "querystring": request.GET.urlencode(),
     })
+
+
+def occupancy_export(request):
+    form = _occupancy_form(request)
+    on, park = form.day(), form.park()
+    rows = selectors.occupancy_report(user=request.user, on=on, park=park)
+    return xlsx_response(f"occupancy-{on:%Y%m%d}",
+                         exports.occupancy_sheets(rows, selectors.occupancy_total(rows), on=on),
+                         about_export(request, _("Occupancy report"), form))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.roles import Role, user_roles
-from crm.core.exports import xlsx_response
+from crm.core.exports import about_export, xlsx_response
 from crm.core.permissions import role_required
 
 from . import charts, exports, selectors
@@ -37,10 +37,11 @@ def leader(request):
 
 @role_required(*LEADERS)
 def leader_export(request):
-    _form_unused, filters, today = _form(request)
+    form, filters, today = _form(request)
     dashboard = selectors.leader_dashboard(user=request.user, filters=filters, today=today)
     fulfilment = selectors.fulfilment_export_block(user=request.user, today=today)
-    return xlsx_response("dashboard", exports.dashboard_sheets(dashboard, fulfilment))
+    return xlsx_response("dashboard", exports.dashboard_sheets(dashboard, fulfilment),
+                         about_export(request, _("Leader dashboard"), form))
 
 
 @role_required(*LEADERS)
@@ -57,7 +58,7 @@ def fulfilment(request):
 @role_required(*LEADERS)
 def monthly_return(request):
     """月报 for ?month=YYYY-MM (default: this month), narrowed by industry and owner."""
-    _form_unused, filters, today = _form(request)
+    form, filters, today = _form(request)
     match = MONTH.match(request.GET.get("month", ""))
     year, month = (int(match[1]), int(match[2])) if match else (today.year, today.month)
     if not (1 <= month <= 12 and 1990 <= year <= 2100):
@@ -65,7 +66,8 @@ def monthly_return(request):
     report = selectors.monthly_return(user=request.user, filters=filters, year=year,
                                       month=month)
     return xlsx_response(f"monthly-return-{year}-{month:02d}", exports.monthly_return_sheets(
-        report))
+        report), about_export(request, _("Monthly return %(year)s-%(month)02d")
+                              % {"year": year, "month": month}, form))
 
 
 @role_required(*LEADERS)

@@ -58,6 +58,7 @@ from openpyxl.utils import get_column_letter
 from crm.accounts.roles import Role, has_role
 from crm.core.bulk import filter_any
 from crm.core.exceptions import ConflictError
+from crm.core.exports import title_row_skipped
 from crm.core.permissions import require
 from crm.core.uploads import validate_upload
 from leads.imports import reading
@@ -380,9 +381,11 @@ def actuals_check(*, by, upload: Upload) -> Checked:
 
 def _read(rows, checked: Checked) -> None:
     limits = Limits.current()
+    # An export of ours opens with a title row above the header: skipped, and counted.
+    rows, header_row = title_row_skipped(rows, cell_text)
     header = next(rows, None)
     if header is not None:
-        hold_to_limits([cell_text(cell) for cell in header], 1, limits)
+        hold_to_limits([cell_text(cell) for cell in header], header_row, limits)
     if header is None or not any(cell_text(cell) for cell in header):
         raise CellError(_("The file is empty: the first row must hold the column headers."))
     mapping: list[tuple[int, str]] = []
@@ -397,12 +400,12 @@ def _read(rows, checked: Checked) -> None:
             # A statistics office's report carries more than actuals (industry, park, ...):
             # such a column is left out, and said so, rather than refused.
             checked.problems.append({
-                "row": 1, "column": text, "level": NOTICE, "_pos": index,
+                "row": header_row, "column": text, "level": NOTICE, "_pos": index,
                 "message": _("Not a column of the actuals import: left out.")})
             continue
         if key in checked.written:
             checked.problems.append({
-                "row": 1, "column": text, "level": ERROR, "_pos": index,
+                "row": header_row, "column": text, "level": ERROR, "_pos": index,
                 "message": _("Column “%(column)s” repeats “%(first)s”.")
                 % {"column": text, "first": checked.written[key]}})
             continue
@@ -411,15 +414,15 @@ def _read(rows, checked: Checked) -> None:
         mapping.append((index, key))
     for column in COLUMNS:
         if column.required and column.key not in checked.written:
-            checked.add(1, column.key, _("The required column “%(column)s” is missing.")
+            checked.add(header_row, column.key, _("The required column “%(column)s” is missing.")
                         % {"column": column.header})
     if not any(name in checked.written for name in FIGURES):
-        checked.add(1, "", _("The file has none of the figures' columns (%(columns)s).")
+        checked.add(header_row, "", _("The file has none of the figures' columns (%(columns)s).")
                     % {"columns": "、".join(COLUMNS_BY_KEY[n].header for n in FIGURES)})
     parsers = _parsers()
     required = [c.key for c in COLUMNS if c.required and c.key in checked.written]
     limit = max_rows()
-    for number, raw in enumerate(rows, start=2):
+    for number, raw in enumerate(rows, start=header_row + 1):
         texts = [cell_text(cell) for cell in raw]
         if not any(texts):
             continue  # blank rows are skipped, but still counted in the row numbers

@@ -28,7 +28,7 @@ from crm.audit.services import record_reads
 from crm.core.charts import bar_list
 from crm.core.downloads import file_download
 from crm.core.exceptions import BadParameter, ConflictError
-from crm.core.exports import exceeds_export_limit, export_limit, xlsx_response
+from crm.core.exports import about_export, exceeds_export_limit, export_limit, xlsx_response
 from crm.core.numbers import format_money
 from crm.core.views_helpers import add_service_error, attempt, paginate, parse_pk
 from leads import selectors as leads_selectors
@@ -115,7 +115,8 @@ def obligation_export(request):
                     .values_list("agreement__project_id", flat=True).distinct())
     record_reads(request, [(Project, pk) for pk in confidential],
                  action=AccessRecord.Action.EXPORT)
-    return xlsx_response("obligations", exports.obligation_sheets(queryset.iterator(2000)))
+    return xlsx_response("obligations", exports.obligation_sheets(queryset.iterator(2000)),
+                         about_export(request, _("Obligations"), filterset.form))
 
 
 # --- Agreements ---------------------------------------------------------------------------------
@@ -268,7 +269,10 @@ def acceptance_export(request, pk):
     agreement, verdict = selectors.acceptance_report(user=request.user, agreement_id=pk, on=on)
     _record(request, agreement.project, AccessRecord.Action.EXPORT)
     return xlsx_response(f"acceptance-{agreement.pk}-{on:%Y%m%d}",
-                         exports.acceptance_sheets(agreement, verdict))
+                         exports.acceptance_sheets(agreement, verdict),
+                         about_export(request, _("Acceptance report: %(agreement)s")
+                                      % {"agreement": agreement.title},
+                                      extra=[(_("As of"), on.isoformat())]))
 
 
 @require_POST

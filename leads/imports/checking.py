@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from crm.core.bulk import filter_any
+from crm.core.exports import title_row_skipped
 
 from .. import services
 from ..models import Company, ImportJob, Project, Stage, may_hold_projects
@@ -142,9 +143,11 @@ def check(job: ImportJob, *, progress=None) -> Checked:
 def _read(job: ImportJob, rows: Iterator[Sequence], checked: Checked, lookups: Lookups,
           progress) -> None:
     limits = Limits.current()
+    # An export of ours opens with a title row above the header: skipped, and counted.
+    rows, header_row = title_row_skipped(rows, cell_text)
     header = next(rows, None)
     if header is not None:
-        _hold_to_limits([cell_text(cell) for cell in header], 1, limits)
+        _hold_to_limits([cell_text(cell) for cell in header], header_row, limits)
     if header is None or not any(cell_text(cell) for cell in header):
         raise CellError(_("The file is empty: the first row must hold the column headers."))
 
@@ -163,12 +166,12 @@ def _read(job: ImportJob, rows: Iterator[Sequence], checked: Checked, lookups: L
                 if key is None else
                 _("Column “%(column)s” belongs to a project import; this is a company import.")
             ) % {"column": text}
-            checked.problems.append({"row": 1, "column": text, "level": ERROR, "_pos": index,
-                                     "message": message})
+            checked.problems.append({"row": header_row, "column": text, "level": ERROR,
+                                     "_pos": index, "message": message})
             continue
         if key in checked.written:
             checked.problems.append({
-                "row": 1, "column": text, "level": ERROR, "_pos": index,
+                "row": header_row, "column": text, "level": ERROR, "_pos": index,
                 "message": _("Column “%(column)s” repeats “%(first)s”.")
                 % {"column": text, "first": checked.written[key]},
             })
@@ -178,7 +181,7 @@ def _read(job: ImportJob, rows: Iterator[Sequence], checked: Checked, lookups: L
         mapping.append((index, key))
     for column in columns_for(job.kind):
         if column.required and column.key not in checked.written:
-            checked.add(1, column.key, _("The required column “%(column)s” is missing.")
+            checked.add(header_row, column.key, _("The required column “%(column)s” is missing.")
                         % {"column": column.header})
     parsers = {key: lookups.parser(key) for _index, key in mapping}
     required = [c.key for c in columns_for(job.kind) if c.required and c.key in checked.written]
@@ -190,7 +193,7 @@ def _read(job: ImportJob, rows: Iterator[Sequence], checked: Checked, lookups: L
     industry_codes: dict[str, str] = {}  # text -> code, for the notice on a class code
     references = [(index, key, checked.reference_texts.setdefault(key, []))
                   for index, key in mapping if key in REFERENCE_KEYS]
-    for number, raw in enumerate(rows, start=2):
+    for number, raw in enumerate(rows, start=header_row + 1):
         texts = [cell_text(cell) for cell in raw]  # once per cell: the parsers take it as it is
         if not any(texts):
             continue  # blank rows are skipped, but still counted in the row numbers

@@ -578,9 +578,9 @@ def test_dashboard_export_has_one_sheet_per_block(world, client_for, english):
         "Signed by industry", "Signed by chain node", "Signed by source region",
         "Signed by owner", "Cohorts", "Days in stage", "Lost reasons", "Flags", "Targets",
         "Chain map", "Park occupancy", "Fund budget"]
-    funnel = list(book["Funnel"].iter_rows(min_row=2, values_only=True))
+    funnel = list(book["Funnel"].iter_rows(min_row=3, values_only=True))
     assert [r[1] for r in funnel] == [7, 5, 4, 3, 3, 3, 3] and funnel[-1][3] == "—"
-    cohorts = {r[0]: r for r in book["Cohorts"].iter_rows(min_row=2, values_only=True)}
+    cohorts = {r[0]: r for r in book["Cohorts"].iter_rows(min_row=3, values_only=True)}
     assert cohorts[Y][1:3] == (3, 450000) and cohorts[Y][5] == 66.7
 
 
@@ -592,11 +592,11 @@ def test_monthly_return(world, client_for, english):
     assert book.sheetnames == [
         "Monthly return", "By stage", "By month", "By size band", "By industry",
         "By chain node", "By source region", "By owner", "Cohorts"]
-    bands = {r[0]: r[1:] for r in book["By size band"].iter_rows(min_row=2, values_only=True)}
+    bands = {r[0]: r[1:] for r in book["By size band"].iter_rows(min_row=3, values_only=True)}
     signed_before = 1 if world["p"][1].signed_on < month else 0
     assert bands["1B–2B yuan"] == (1, 150000, 1, 150000)
     assert bands["300M–1B yuan"][2] == signed_before
-    months = list(book["By month"].iter_rows(min_row=2, values_only=True))
+    months = list(book["By month"].iter_rows(min_row=3, values_only=True))
     assert len(months) == month.month and months[-1][1] >= 1
 
 
@@ -871,26 +871,26 @@ def test_monthly_return_and_export_carry_the_fulfilment_figures(agreements, clie
     assert book.sheetnames[-5:] == ["Fulfilment by signing year", "Investment intensity",
                                     "Tax per mu", "Breached and at risk",
                                     "Return on incentives"]
-    cover = {r[0]: r[1] for r in book["Monthly return"].iter_rows(min_row=2, values_only=True)}
+    cover = {r[0]: r[1] for r in book["Monthly return"].iter_rows(min_row=3, values_only=True)}
     assert cover["Fulfilment rate (due obligations met) (%)"] == 16.7
     assert cover["Funds arrival rate (arrived ÷ committed) (%)"] == 25
     assert cover["Projects in breach (projects)"] == 1
     assert cover["Projects at risk (due soon or missed) (projects)"] == 1
     assert cover["Tax returned per yuan of incentives (yuan)"] == 50
     years = {r[0]: r[1:] for r in book["Fulfilment by signing year"].iter_rows(
-        min_row=2, values_only=True)}
+        min_row=3, values_only=True)}
     assert years[Y0] == (5, 1, 20)
-    bands = list(book["Tax per mu"].iter_rows(min_row=2, values_only=True))
+    bands = list(book["Tax per mu"].iter_rows(min_row=3, values_only=True))
     assert bands == [("0 – 5", 0), ("5 – 10", 1), ("≥ 10", 0)]
-    watch = list(book["Breached and at risk"].iter_rows(min_row=2, values_only=True))
+    watch = list(book["Breached and at risk"].iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[2], r[3]) for r in watch] == [("履约一号项目", 4, 0),
                                                   ("履约二号保密项目", 0, 2)]
     returns = {r[0]: r[1:] for r in book["Return on incentives"].iter_rows(
-        min_row=2, values_only=True)}
+        min_row=3, values_only=True)}
     assert returns["履约一号项目"] == (100000, 500, 50)
     dashboard = load_workbook(io.BytesIO(client.get(reverse("dashboards:leader-export")).content))
     assert "Return on incentives" in dashboard.sheetnames
-    summary = {r[0]: r[1] for r in dashboard["Summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {r[0]: r[1] for r in dashboard["Summary"].iter_rows(min_row=3, values_only=True)}
     assert summary["Fulfilment rate (due obligations met)"] == 16.7
 
 

@@ -39,10 +39,12 @@ def test_an_export_within_the_limit_holds_every_row(settings, make_user, leader_
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 4  # the header and three projects
-    assert {row[0] for row in rows[1:]} == names
-    assert sheet.freeze_panes == "A2"
-    assert sheet["A1"].font.bold
+    assert len(rows) == 5  # the title, the header and three projects
+    assert {row[0] for row in rows[2:]} == names
+    # The title row says what was exported, by whom and with which filters (in Chinese here).
+    assert rows[0][0].startswith("项目") and "阶段：线索" in rows[0][0]
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == f"A2:N{len(rows)}"
+    assert sheet["A1"].font.bold and sheet["A2"].font.bold
 
 
 def test_company_export_obeys_the_same_limit(settings, leader_client):

@@ -34,6 +34,7 @@ from leads.services import company_create, project_create
 from leads.tasks import import_commit_task, import_validate_task
 from leads.uscc import make_uscc
 from tests.conftest import wait_until
+from tests.factories import CompanyFactory
 
 COMPANY_HEADERS_ZH = ["企业名称", "统一社会信用代码", "行业代码", "产业链环节", "链上角色",
                       "注册资本（万元）", "来源地区", "网站", "联系人", "联系电话"]
@@ -145,6 +146,22 @@ def test_chinese_headers_xlsx_dry_run_then_commit(staff_user):
     assert second.source_region == "overseas"
     # No role given: the company takes the node's own position on the chain.
     assert second.chain_links.get().role == ChainNode.objects.get(code="sensing").position
+
+
+def test_an_exported_list_with_its_title_row_imports_again_with_true_row_numbers(
+        staff_user, client):
+    """Our exports open with a title row; the importer skips it, and its row numbers stay
+    those a spreadsheet shows (the header on row 2, the first company on row 3)."""
+    client.force_login(staff_user)
+    CompanyFactory(name="昆山导出科技有限公司", uscc=uscc(7))
+    exported = load_workbook(io.BytesIO(client.get(reverse("leads:company-export")).content))
+    rows = [list(r) for r in exported.worksheets[0].iter_rows(values_only=True)]
+    assert rows[0][0] and not any(rows[0][1:])  # the title row: one filled cell
+    content = xlsx([rows[0][:1], COMPANY_HEADERS_ZH[:2],
+                    ["昆山再导入科技有限公司", "not-a-uscc"], ["昆山第二科技有限公司", ""]])
+    job = start(staff_user, content)
+    assert job.status == ImportJob.Status.INVALID
+    assert problems(job) == {(3, "统一社会信用代码")}
 
 
 def test_english_headers_csv(staff_user):

@@ -102,3 +102,30 @@ def test_availability_is_free_for_the_whole_period(park_world):
     found = {u.code for u in selectors.availability_search(
         user=user, start=D(2027, 1, 1), end=D(2027, 2, 1), min_area=40, max_area=60)}
     assert found == set()  # E is reserved then
+
+
+def test_the_occupancy_report_exports_what_the_page_shows(park_world, client):
+    """The report's spreadsheet: its date and park in the title row, the park, its buildings
+    and the total as numbers a reader can sum, and the rates as on the page."""
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    client.force_login(park_world["user"])
+    query = {"on": "2027-02-01", "park": park_world["park"].pk}
+    page = client.get(reverse("parks:occupancy"), query)
+    assert reverse("parks:occupancy-export") in page.content.decode()
+    response = client.get(reverse("parks:occupancy-export"), query)
+    assert response.status_code == 200
+    assert "occupancy-20270201" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert "2027-02-01" in rows[0][0] and "一号园" in rows[0][0]
+    park_row, building_row, total_row = rows[2:]
+    [report] = selectors.occupancy_report(user=park_world["user"], on=D(2027, 2, 1))
+    assert park_row[:3] == ("一号园", "全部楼栋", report.units)
+    assert park_row[3:] == (350, 300, 50, 0, 85.7, 57.1)
+    assert building_row[:2] == ("一号园", "A栋")
+    assert total_row[3] == 350 and total_row[7] == 85.7
+    assert sheet.cell(row=3, column=4).number_format == "#,##0.00##"
