@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", BASE_DIR / "var"))
@@ -214,6 +215,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "crm" / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    # Searchable selects with chips for multiple values (crm/static/crm/js/app.js).
+    ("vendor/tom-select", BASE_DIR / "node_modules" / "tom-select" / "dist"),
     # The CJK web font (app.css @imports the weights it uses); icons are inlined from
     # node_modules/lucide-static by crm.core.templatetags.icons, so they need no entry here.
     ("vendor/noto-sans-sc", BASE_DIR / "node_modules" / "@fontsource" / "noto-sans-sc"),
@@ -344,6 +347,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ApplicationStateEnum": "funds.models.State"},
 }
+
+# django-filter: an empty choice in a filter means "any", and says so (not "---------").
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
 
 # --- Celery -----------------------------------------------------------------------------------
 # Without a broker URL, kombu's filesystem transport passes messages through files under var/,

@@ -2,6 +2,7 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.filters import CrmFilterSet
 from leads.forms import CompanySelect
 from leads.models import Company
 
@@ -12,7 +13,7 @@ from .models import Application, Programme, State
 MAX_WAITING_DAYS = 260
 
 
-class ApplicationFilter(django_filters.FilterSet):
+class ApplicationFilter(CrmFilterSet):
     programme = django_filters.ModelChoiceFilter(label=_("Programme"),
                                                  queryset=Programme.objects.all())
     state = django_filters.MultipleChoiceFilter(label=_("State"), choices=State.choices)

@@ -14,7 +14,7 @@ def company_sheets(queryset):
             yield [
                 company.name, company.uscc or "",
                 str(company.industry) if company.industry else "",
-                "、".join(f"{link.node.name}({link.get_role_display()})"
+                "、".join(f"{link.node.label}({link.get_role_display()})"
                          for link in company.chain_links.all()),
                 company.registered_capital_wan, company.hq_region_name,
                 company.get_source_region_display(), company.website, company.project_count,
@@ -33,7 +33,7 @@ def project_sheets(queryset):
         for project in queryset:
             yield [
                 project.name, project.company.name, project.company.uscc or "",
-                project.stage.name, str(project.owner), project.agreed_investment_wan,
+                project.stage.label, str(project.owner), project.agreed_investment_wan,
                 project.fixed_asset_wan, project.funds_arrived_wan,
                 project.get_channel_display(), project.next_step, project.next_step_on,
                 project.last_contact_on, project.signed_on,

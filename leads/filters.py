@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from crm.accounts.models import User
 from crm.accounts.roles import Role
 from crm.core.dates import day_start
+from crm.core.filters import CrmFilterSet
 
 from .models import (
     ChainNode,
@@ -60,7 +61,7 @@ class StageCodesFilter(django_filters.ModelMultipleChoiceFilter):
         return {self.field_name: v}
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     industry = django_filters.ModelChoiceFilter(
         label=_("Industry"), queryset=Industry.objects.exclude(level=Industry.Level.GROUP),
@@ -94,7 +95,7 @@ class CompanyFilter(django_filters.FilterSet):
         return queryset.filter(qualifications__kind=value).distinct()
 
 
-class ProjectFilter(django_filters.FilterSet):
+class ProjectFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q",
                                   help_text=_("Company or project name, or pinyin initials"))
     stage = StageCodesFilter(

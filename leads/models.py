@@ -23,7 +23,7 @@ from crm.accounts.models import User
 from crm.accounts.roles import Role, user_roles
 from crm.core.dates import Period, day_start
 from crm.core.fields import HttpsURLField
-from crm.core.models import FieldConstraintsMixin
+from crm.core.models import BilingualNameMixin, FieldConstraintsMixin
 
 from .search import pinyin_initials
 from .uscc import normalize_company_name
@@ -35,7 +35,7 @@ WebsiteField = HttpsURLField
 
 
 # --- Reference data -----------------------------------------------------------------------------
-class Industry(models.Model):
+class Industry(BilingualNameMixin, models.Model):
     """GB/T 4754-2017 national economic industry classification (门类, 大类, 中类)."""
 
     class Level(models.TextChoices):
@@ -57,10 +57,10 @@ class Industry(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.label}"
 
 
-class ChainNode(models.Model):
+class ChainNode(BilingualNameMixin, models.Model):
     """A link (环节) of an industry chain; the Kunshan metaverse chain is loaded by migration."""
 
     class Position(models.TextChoices):
@@ -84,7 +84,7 @@ class ChainNode(models.Model):
         ordering = ["order", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
 
 
 class Tag(models.Model):
@@ -319,7 +319,7 @@ class Contact(models.Model):
 
 
 # --- Stages -------------------------------------------------------------------------------------
-class Stage(FieldConstraintsMixin, models.Model):
+class Stage(BilingualNameMixin, FieldConstraintsMixin, models.Model):
     """A pipeline stage. Cities rename, reorder and add stages in the admin; the defaults of
     DOMAIN.md are loaded by migration. Gates and milestones are flags, not stage codes in code."""
 
@@ -376,7 +376,7 @@ class Stage(FieldConstraintsMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
 
     @property
     def is_open(self) -> bool:

@@ -166,7 +166,7 @@ def pipeline_by_stage(*, scope: ProjectScope, stages=None) -> list[StageRow]:
         if not stage.is_active and not total:
             continue
         rows.append(StageRow(
-            key=stage.code, label=stage.name, count=total.get("n", 0),
+            key=stage.code, label=stage.label, count=total.get("n", 0),
             amount_wan=total.get("amount") or ZERO, stage=stage,
             url=project_list_url({**scope.params, "stage": stage.code})))
     return rows
@@ -472,7 +472,7 @@ def _by_chain_node(signed, *, base: dict, nodes=None) -> list[Row]:
     rows = []
     for node in nodes:
         count, amount = figures.get(node.pk, (0, None))
-        rows.append(Row(key=node.code, label=node.name, count=count,
+        rows.append(Row(key=node.code, label=node.label, count=count,
                         amount_wan=Decimal(str(amount)) if amount is not None else ZERO,
                         url=project_list_url({**base, "chain_node": node.code}),
                         extra={"position": node.position}))

@@ -332,25 +332,25 @@ def stage_gate_problems(project: Project, to_stage: Stage, *, lost_reason=None) 
     """Every reason the move is refused, in words a user can act on (empty: allowed)."""
     problems = []
     if to_stage.pk == project.stage_id:
-        problems.append(_("The project is already at “%(stage)s”.") % {"stage": to_stage.name})
+        problems.append(_("The project is already at “%(stage)s”.") % {"stage": to_stage.label})
     if not to_stage.is_active:
-        problems.append(_("The stage “%(stage)s” is no longer in use.") % {"stage": to_stage.name})
+        problems.append(_("The stage “%(stage)s” is no longer in use.") % {"stage": to_stage.label})
     if to_stage.kind == Stage.Kind.LOST and lost_reason is None:
         problems.append(_("Choose a reason to mark the project as lost."))
     if to_stage.requires_agreement:
         if not project.agreed_investment_wan:
             problems.append(
-                _("“%(stage)s” needs the agreed investment amount.") % {"stage": to_stage.name}
+                _("“%(stage)s” needs the agreed investment amount.") % {"stage": to_stage.label}
             )
         if not project.agreement:
             problems.append(
                 _("“%(stage)s” needs the signed agreement document uploaded.")
-                % {"stage": to_stage.name}
+                % {"stage": to_stage.label}
             )
     if to_stage.requires_uscc and not project.company.uscc:
         problems.append(
             _("“%(stage)s” needs the company's unified social credit code.")
-            % {"stage": to_stage.name}
+            % {"stage": to_stage.label}
         )
     if to_stage.is_open and not (project.next_step and project.next_step_on):
         problems.append(_("An open project needs its next step and the date for it."))

@@ -286,7 +286,7 @@ def project_move(request, pk):
         return redirect("leads:project-detail", pk=pk)
     if wants_json(request):
         return JsonResponse({"stage": event.to_stage.code, "project": project.pk})
-    messages.success(request, _("Moved to “%(stage)s”.") % {"stage": event.to_stage.name})
+    messages.success(request, _("Moved to “%(stage)s”.") % {"stage": event.to_stage.label})
     return redirect("leads:project-detail", pk=pk)
 
 

@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
 from crm.accounts.roles import Role, has_role
-from crm.core.filters import DayFilter
+from crm.core.filters import CrmFilterSet, DayFilter
 
 from .models import AccessRecord, DeniedAttempt
 
 
-class AccessRecordFilter(django_filters.FilterSet):
+class AccessRecordFilter(CrmFilterSet):
     user = django_filters.ModelChoiceFilter(label=_("Who"), queryset=User.objects.all())
     action = django_filters.ChoiceFilter(label=_("How"), choices=AccessRecord.Action.choices)
     date_from = DayFilter(label=_("From"), field_name="at__date", lookup_expr="gte")

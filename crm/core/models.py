@@ -2,6 +2,22 @@
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import router
+from django.utils.translation import get_language
+
+
+class BilingualNameMixin:
+    """Reference data kept in Chinese (`name`) with an English name (`name_en`): `label` is the
+    one in the reader's language (the Chinese when no English is recorded), and so is str().
+    Pages, exports and messages show `label`; searches and imports match either."""
+
+    @property
+    def label(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class FieldConstraintsMixin:

@@ -7,6 +7,7 @@ name and the roles that see it (None: everyone signed in).
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 from crm.accounts.roles import user_roles
 
@@ -30,7 +31,7 @@ class NavRegistry:
     def register(self, entry: NavEntry, *, section_order: int = 100) -> None:
         if entry not in self.entries:
             self.entries.append(entry)
-        self.section_order.setdefault(str(entry.section), section_order)
+        self.section_order.setdefault(section_key(entry.section), section_order)
 
     def for_user(self, user, current_path: str) -> list[dict]:
         roles = user_roles(user)
@@ -43,8 +44,8 @@ class NavRegistry:
                 url = reverse(entry.url_name)
             except NoReverseMatch:
                 continue
-            key = str(entry.section)
-            section = sections.setdefault(key, {"title": entry.section, "links": []})
+            key = section_key(entry.section)
+            section = sections.setdefault(key, {"key": key, "title": entry.section, "links": []})
             link = {"entry": entry, "url": url, "active": False}
             section["links"].append(link)
             links.append(link)
@@ -54,7 +55,14 @@ class NavRegistry:
                    and current_path.startswith(link["url"])]
         if matches:
             max(matches, key=lambda link: len(link["url"]))["active"] = True
-        return sorted(sections.values(), key=lambda s: self.section_order.get(str(s["title"]), 100))
+        return sorted(sections.values(), key=lambda s: self.section_order.get(s["key"], 100))
+
+
+def section_key(section) -> str:
+    """A section's name in no language (its msgid): the sidebar keeps one order whatever the
+    reader's language (keyed by the translated name, English readers once got another)."""
+    with translation.override(None):
+        return str(section)
 
 
 nav = NavRegistry()

@@ -31,7 +31,7 @@ def funnel_chart(steps: Sequence, *, title: str, width: int = 560) -> SafeString
         return format_html('<p class="muted">{}</p>',
                            _("No project entered the pipeline in this period."))
     bar_h, gap, size = 26, 20, 12
-    gutter = min(max(text_width(s.stage.name, size) for s in steps) + 14, 140)
+    gutter = min(max(text_width(s.stage.label, size) for s in steps) + 14, 140)
     right = 70
     plot = width - gutter - right - 10
     centre = gutter + plot / 2
@@ -48,7 +48,7 @@ def funnel_chart(steps: Sequence, *, title: str, width: int = 560) -> SafeString
             '<text class="{}" x="{}" y="{}" text-anchor="{}">{}</text>'
             '<text class="share" x="{}" y="{}" text-anchor="end">{}</text>'
             '<title>{} · {} · {}</title></g>',
-            round(gutter - 10, 1), y + 18, fit(step.stage.name, gutter - 12, size),
+            round(gutter - 10, 1), y + 18, fit(step.stage.label, gutter - 12, size),
             " bar-won" if step.stage.kind == "won" else "",
             round(centre - w / 2, 1), y, round(w, 1), bar_h,
             # The count goes inside a bar wide enough to hold it, else just right of it.
@@ -56,8 +56,8 @@ def funnel_chart(steps: Sequence, *, title: str, width: int = 560) -> SafeString
               ("label", round(centre + w / 2 + 6, 1), y + 18, "start")),
             step.reached,
             width - 2, y + 18, share,
-            step.stage.name, step.reached, share)
-        parts.append(link(step.url, inner, f"{step.stage.name} {step.reached}", step.reached))
+            step.stage.label, step.reached, share)
+        parts.append(link(step.url, inner, f"{step.stage.label} {step.reached}", step.reached))
         if i < len(steps) - 1:
             conversion = DASH if step.conversion is None else f"{step.conversion}%"
             parts.append(format_html(
@@ -115,7 +115,7 @@ class DurationRow:
     url = None
 
     def __init__(self, duration):
-        self.stage, self.label = duration.stage, duration.stage.name
+        self.stage, self.label = duration.stage, duration.stage.label
         self.median_days, self.stays = duration.median_days, duration.stays
 
 

@@ -54,11 +54,11 @@ def dashboard_sheets(d, fulfilment=None) -> list:
         (_("Funnel"),
          [_("Stage"), _("Reached"), _("Share of the first stage %"),
           _("Conversion to the next stage %")],
-         [(f.stage.name, f.reached, _rate(f.share), _rate(f.conversion)) for f in d.funnel]),
+         [(f.stage.label, f.reached, _rate(f.share), _rate(f.conversion)) for f in d.funnel]),
         *signed_sheets(d.signed),
         cohort_sheet(d.cohorts),
         (_("Days in stage"), [_("Stage"), _("Stays ended in the period"), _("Median days")],
-         [(x.stage.name, x.stays, _rate(x.median_days)) for x in d.durations]),
+         [(x.stage.label, x.stays, _rate(x.median_days)) for x in d.durations]),
         _breakdown(_("Lost reasons"), d.lost_reasons, first=_("Reason")),
         (_("Flags"), [_("Flag"), _("Projects")], [(f.label, f.count) for f in s.flags]),
         (_("Targets"),
@@ -120,8 +120,8 @@ def _leader_names(node) -> str:
 def chain_sheet(nodes):
     rows = []
     for top in nodes:
-        for node, parent in [(top, ""), *[(child, top.node.name) for child in top.children]]:
-            rows.append((node.node.name, parent, node.targeted, node.negotiating, node.signed,
+        for node, parent in [(top, ""), *[(child, top.node.label) for child in top.children]]:
+            rows.append((node.node.label, parent, node.targeted, node.negotiating, node.signed,
                          node.landed, _leader_names(node),
                          _("Yes") if node.is_weak else ""))
     return (_("Chain map"),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
 from crm.accounts.roles import Role
+from crm.core.filters import CrmFilterSet
 from crm.core.views_helpers import MAX_QUERY_INT
 from parks.models import Assignment, Park
 
@@ -30,7 +31,7 @@ def projects_in_park(park: Park):
             .values("project_id"))
 
 
-class ObligationFilter(django_filters.FilterSet):
+class ObligationFilter(CrmFilterSet):
     # One status per obligation: no duplicates to remove, so no DISTINCT (a sort of every
     # matching row at scale, as leads' StageCodesFilter found).
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices,

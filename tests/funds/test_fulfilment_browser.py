@@ -54,7 +54,7 @@ def test_the_agreement_page_the_list_and_the_breach_look_right(
     page.goto(live_server.url + reverse("fulfilment:agreement-detail", args=[agreement.pk])
               + f"?on={ON}")
     assert page.locator("[data-figure=intensity]").text_content().strip() == "140.00"
-    assert page.locator("#total-due-back").text_content().strip() == "183,320.00"
+    assert page.locator("#total-due-back").text_content().strip() == "18.332"  # 万元
     assert page.locator("#actuals-charts .bar-row").count() == 4
     shot(page, "agreement")
     page.click("#add-actual summary")
@@ -69,7 +69,17 @@ def test_the_agreement_page_the_list_and_the_breach_look_right(
     page.goto(live_server.url + reverse("fulfilment:obligation-list"))
     assert int(page.get_attribute(".page-subtitle[data-total]", "data-total")) == 7
     shot(page, "list")
-    page.select_option("#id_status", ["breached"])
+    # The status filter is a searchable select with chips (tom-select), not a raw multi-select.
+    assert "tomselected" in page.get_attribute("#id_status", "class")
+    assert page.locator("#id_status-ts-control").is_visible()
+    page.click("#id_status-ts-control")
+    page.keyboard.type("违约" if page.locator("html").get_attribute("lang") == "zh-hans"
+                       else "Breach")
+    # The search narrows the choices to the one typed.
+    assert page.locator(".ts-dropdown .option").all_text_contents() in (["违约"], ["Breached"])
+    page.locator(".ts-dropdown .option[data-value=breached]").click()
+    assert page.locator(".ts-wrapper .item[data-value=breached]").count() == 1
+    page.keyboard.press("Escape")
     page.click(".filters button[type=submit]")
     page.wait_for_url("**/fulfilment/?*status=breached*")
     assert int(page.get_attribute(".page-subtitle[data-total]", "data-total")) == 4
@@ -97,6 +107,6 @@ def test_the_agreement_page_the_list_and_the_breach_look_right(
     login(page, live_server, reviewer.username, TEST_PASSWORD)
     page.goto(live_server.url + reverse("funds:application-detail", args=[awarded.pk]))
     proposals = page.locator("#clawback-proposals")
-    assert "133,320.00" in proposals.text_content()
+    assert "13.332" in proposals.text_content()
     proposals.scroll_into_view_if_needed()
     proposals.screenshot(path=str(ARTIFACTS / "fulfilment-clawback-proposals.png"))

@@ -75,3 +75,31 @@ document.addEventListener("change", (event) => {
     });
   });
 })();
+
+// Multiple choices (阶段, 状态, 协作人, ...): a searchable select with a chip per value
+// (tom-select, from npm and served by the app) instead of a raw multi-select box. The original
+// <select> stays in the form and is what it posts; without JavaScript it still works.
+(() => {
+  const enhance = (root) => {
+    if (typeof TomSelect === "undefined") return;
+    root.querySelectorAll("select[multiple]:not(.tomselected):not([data-plain])")
+      .forEach((select) => {
+        const label = select.labels && select.labels[0];
+        // eslint-disable-next-line no-new
+        new TomSelect(select, {
+          plugins: ["remove_button"],
+          maxOptions: null,
+          hidePlaceholder: true,
+          placeholder: select.dataset.placeholder || document.documentElement.dataset.chooseLabel || "",
+          onItemAdd() { this.setTextboxValue(""); this.refreshOptions(false); },
+        });
+        // The generated search box takes the field's label, for screen readers.
+        const input = select.parentElement.querySelector(".ts-control input");
+        if (input && label && !input.getAttribute("aria-label")) {
+          input.setAttribute("aria-label", label.textContent.trim());
+        }
+      });
+  };
+  document.addEventListener("DOMContentLoaded", () => enhance(document));
+  document.addEventListener("htmx:load", (event) => enhance(event.target));
+})();
