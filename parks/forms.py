@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -172,6 +173,35 @@ class AvailabilityForm(forms.Form):
         return {"start": data["start"], "end": end_from_last_day(data["last_day"]),
                 "park": data["park"], "use": data["use"], "min_area": data["min_area"],
                 "max_area": data["max_area"], "max_monthly_rent": data["max_monthly_rent"]}
+
+
+class SearchedPeriodForm(forms.Form):
+    """The search a unit was opened from (?start=&last_day=&use=&project=): the unit page says
+    whether the unit is free then, prefills its booking form with the period, and links back to
+    the search as it was."""
+
+    start = forms.DateField(required=False)
+    last_day = forms.DateField(required=False)
+    use = forms.ChoiceField(required=False, choices=[("", "")] + UnitUse.choices)
+    project = forms.IntegerField(required=False, min_value=1)
+    park = forms.IntegerField(required=False, min_value=1)
+
+    def period(self):
+        """(start, last_day) when the query names a valid period, else None."""
+        if not self.is_valid() or not self.cleaned_data["start"]:
+            return None
+        start, last_day = self.cleaned_data["start"], self.cleaned_data["last_day"]
+        if last_day and last_day < start:
+            return None
+        return start, last_day
+
+    def search_query(self) -> str:
+        """The query string of the search to go back to (only what it understood)."""
+        params = QueryDict(mutable=True)
+        for name, value in (self.cleaned_data if self.is_valid() else {}).items():
+            if value not in (None, ""):
+                params[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        return params.urlencode()
 
 
 class ReserveForm(forms.Form):

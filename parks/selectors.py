@@ -102,6 +102,11 @@ def _monthly_rent():
     )
 
 
+def unit_free_between(*, unit, start: date, end: date | None) -> bool:
+    """Is the unit free for the whole period [start, end)? The search's own rule."""
+    return Unit.objects.filter(pk=unit.pk).free_between(start, end).exists()
+
+
 def availability_search(*, user, start: date, end: date | None = None, park=None, use: str = "",
                         min_area=None, max_area=None, max_monthly_rent=None):
     """Rentable units free for the whole period [start, end), cheapest first."""
@@ -118,7 +123,8 @@ def availability_search(*, user, start: date, end: date | None = None, park=None
         units = units.filter(gross_area_m2__lte=max_area)
     if max_monthly_rent:
         units = units.filter(monthly_rent__lte=max_monthly_rent)
-    return units.order_by("monthly_rent", "gross_area_m2", "pk")
+    # Unpriced units ("rent on request") after every priced one, not first as NULLs sort.
+    return units.order_by(F("monthly_rent").asc(nulls_last=True), "gross_area_m2", "pk")
 
 
 # --- Occupancy -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .forms import (
     EndForm,
     OnDateForm,
     ReserveForm,
+    SearchedPeriodForm,
     UnitForm,
     end_from_last_day,
 )
@@ -182,9 +183,17 @@ def _render_unit(request, unit: Unit, *, form=None, status: int = 200):
         assignment.rent_free_last_day = (assignment.rent_free_until - timedelta(days=1)
                                          if assignment.rent_free_until else None)
     actions = []
+    searched = SearchedPeriodForm(request.GET)
+    period = searched.period()
     if can_book:
-        form = form or AssignmentForm(user=request.user,
-                                      initial={"kind": Assignment.Kind.LEASE, "start": today})
+        initial = {"kind": Assignment.Kind.LEASE, "start": today}
+        if period:
+            # Opened from a search: book what was searched for (a reservation for a project).
+            initial.update(start=period[0], last_day=period[1])
+            if searched.cleaned_data["project"]:
+                initial.update(kind=Assignment.Kind.RESERVATION,
+                               project=searched.cleaned_data["project"])
+        form = form or AssignmentForm(user=request.user, initial=initial)
         for assignment in history:
             if assignment.status != Assignment.Status.ACTIVE:
                 continue
@@ -202,6 +211,10 @@ def _render_unit(request, unit: Unit, *, form=None, status: int = 200):
         "status": _status(selectors.unit_status_on(unit=unit, on=today)),
         "history": history, "actions": actions, "can_book": can_book,
         "can_edit": can_book, "form": form if can_book else None,
+        "searched": period and {
+            "start": period[0], "last_day": period[1], "query": searched.search_query(),
+            "free": selectors.unit_free_between(unit=unit, start=period[0],
+                                                end=end_from_last_day(period[1]))},
     }, status=status)
 
 
@@ -345,8 +358,23 @@ def availability(request):
     return render(request, "parks/availability.html", {
         "form": form, "page": page, "querystring": querystring, "project": project,
         "reservable": reservable, "back": _back(data),
+        "unit_query": _search_for_unit(form) if form.is_valid() else "",
         "hold_days": services.RESERVATION_HOLD_DAYS,
     })
+
+
+def _search_for_unit(form) -> str:
+    """What a result's link carries to the unit page: the searched period, use, park and
+    project (SearchedPeriodForm reads them there)."""
+    data = form.cleaned_data
+    params = QueryDict(mutable=True)
+    for name in ("start", "last_day", "use", "project"):
+        value = data.get(name)
+        if value not in (None, ""):
+            params[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    if data.get("park"):
+        params["park"] = data["park"].pk
+    return params.urlencode()
 
 
 def _back(data) -> str:

@@ -405,6 +405,49 @@ def test_availability_compares_rent_per_month(world, client):
                              use="office").content.decode()
 
 
+def test_unpriced_units_come_after_every_priced_one_and_rent_shows_once(world, client):
+    w = world
+    make_unit(park=w.park, code="A-399", area="150")  # no list rent: "on request"
+    client.force_login(w.leader)
+    response = search(client, start="2027-01-01", last_day="2027-12-31", use="office",
+                      park=w.park.pk)
+    assert found_codes(response) == ["A-302", "A-301", "A-399"]
+    html = response.content.decode()
+    # One rent column per month: a unit quoted per month shows its figure once, a unit quoted
+    # per day its monthly figure with the listed one beneath.
+    row = html[html.index('data-unit="A-302"'):html.index("</tr>", html.index('data-unit="A-302"'))]
+    assert row.count("60.00") == 1
+    row = html[html.index('data-unit="A-301"'):html.index("</tr>", html.index('data-unit="A-301"'))]
+    assert "60.83" in row and "2.00" in row
+
+
+def test_a_unit_opened_from_the_search_keeps_the_period_and_books_it(world, client):
+    w = world
+    project = make_project(owner=w.staff, company=w.company, name="近眼显示模组项目")
+    client.force_login(w.manager)
+    response = client.get(reverse("parks:availability"), {
+        "start": "2027-01-01", "last_day": "2027-12-31", "use": "office", "project": project.pk})
+    link = reverse("parks:unit-detail", args=[w.unit.pk])
+    query = response.context["unit_query"]
+    assert f'href="{link}?{query}"'.replace("&", "&amp;") in response.content.decode()
+    page = client.get(f"{link}?{query}")
+    html = page.content.decode()
+    assert 'data-free="yes"' in html and "2027-01-01" in html and "2027-12-31" in html
+    back = reverse("parks:availability") + "?" + page.context["searched"]["query"]
+    assert back.replace("&", "&amp;") in html
+    assert client.get(back).context["form"].cleaned_data["use"] == "office"
+    form = page.context["form"]
+    assert (form.initial["start"], form.initial["last_day"]) == (date(2027, 1, 1),
+                                                                 date(2027, 12, 31))
+    assert form.initial["kind"] == "reservation" and form.initial["project"] == project.pk
+    # Taken meanwhile: the page says so instead of offering a period that is no longer free.
+    lease(w.unit, date(2027, 6, 1), date(2027, 6, 30))
+    assert 'data-free="no"' in client.get(f"{link}?{query}").content.decode()
+    # A nonsense query is ignored: the page is the plain unit page.
+    plain = client.get(f"{link}?start=2027-12-31&last_day=2027-01-01")
+    assert plain.status_code == 200 and plain.context["searched"] is None
+
+
 def test_availability_refuses_a_reversed_period(world, client):
     client.force_login(world.leader)
     response = search(client, start="2027-12-31", last_day="2027-01-01")
