@@ -15,7 +15,11 @@ import urllib.parse
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage, get_connection
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import registry, webhooks
@@ -57,20 +61,50 @@ def close_quietly(connection) -> None:
         connection.close()
 
 
+def email_language(user) -> str:
+    """The language the user reads e-mails in (Preference.language, else the site's)."""
+    try:
+        preference = user.notification_preference  # prefetched by deliveries_send
+    except ObjectDoesNotExist:
+        preference = None
+    return (preference.language if preference and preference.language
+            else settings.LANGUAGE_CODE)
+
+
+def reminder_email(reminder, user) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a reminder's e-mail, in the user's language: what is
+    due and when, the record and a link to it, and why the user got it (the rule, and whom it
+    tells), with a link to their notification settings."""
+    with translation.override(email_language(user)):
+        rule = reminder.rule
+        context = {
+            "reminder": reminder, "user": user,
+            # Severity(...).label, not get_severity_display(): that one hashes every choice's
+            # lazy label on each call, a sixth of a message's cost in bench/reminders_bench.py.
+            "severity": Severity(reminder.severity).label,
+            "link": absolute(reminder.link) if reminder.link else "",
+            "rule": rule.name, "recipients": rule.get_recipients_display(),
+            "settings_link": absolute(reverse("notifications:preferences")),
+            "inbox_link": absolute(reverse("notifications:inbox")),
+        }
+        subject = f"[{context['severity']}] {reminder.title}"
+        text = render_to_string("notifications/email/reminder.txt", context)
+        html = render_to_string("notifications/email/reminder.html", context)
+    return subject, text, html
+
+
 def send_email(*, delivery, reminder, user, connection=None) -> None:
     if not user.email:
         raise PermanentDeliveryError("the user has no email address")
-    body = reminder.body + ("\n\n" + absolute(reminder.link) if reminder.link else "")
-    message = EmailMessage(
-        # Severity(...).label, not get_severity_display(): that one hashes every choice's lazy
-        # label on each call, a sixth of the cost of a message in bench/reminders_bench.py.
-        subject=f"[{Severity(reminder.severity).label}] {reminder.title}", body=body,
-        to=[user.email],
+    subject, text, html = reminder_email(reminder, user)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[user.email],
         # A stable Message-ID: if a crash ever makes us hand the same delivery to the mail
         # server twice, servers and clients see one message.
         headers={"Message-ID": f"<reminder-delivery-{delivery.pk}@{settings.MAIL_DOMAIN}>"},
         connection=connection,
     )
+    message.attach_alternative(html, "text/html")
     try:
         message.send(fail_silently=False)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:

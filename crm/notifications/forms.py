@@ -7,7 +7,8 @@ from .models import Preference
 class PreferenceForm(forms.ModelForm):
     class Meta:
         model = Preference
-        fields = ["email", "daily_digest", "webhook_kind", "webhook_url", "webhook_secret"]
+        fields = ["email", "language", "daily_digest", "webhook_kind", "webhook_url",
+                  "webhook_secret"]
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True)}
 
     def clean(self):

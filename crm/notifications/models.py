@@ -178,6 +178,11 @@ class Preference(models.Model):
         _("signing secret"), max_length=200, blank=True,
         help_text=_("DingTalk robots with 加签 security: the secret starting with SEC."))
     daily_digest = models.BooleanField(_("daily digest"), default=True)
+    # E-mails are written in this language (the site's when empty): a message leaves the
+    # request, so it cannot follow the language switch of the browser that is not there.
+    language = models.CharField(
+        _("language of e-mails"), max_length=10, blank=True, default="",
+        choices=[("", _("The site's language"))] + list(settings.LANGUAGES))
 
     class Meta:
         verbose_name = _("notification preference")

@@ -269,10 +269,11 @@ def test_preferences_page(staff_user, client):
         "email": "on", "daily_digest": "on", "webhook_kind": "wecom", "webhook_url": ""})
     assert response.status_code == 200 and "webhook_url" in response.context["form"].errors
     client.post(reverse("notifications:preferences"), {
-        "email": "on", "webhook_kind": "wecom",
+        "email": "on", "webhook_kind": "wecom", "language": "en",
         "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     preference = Preference.objects.get(user=staff_user)
     assert preference.webhook_enabled and not preference.daily_digest
+    assert preference.language == "en"  # e-mails in English from now on
 
 
 def test_office_hours(settings):
@@ -289,3 +290,29 @@ def test_weekly_pipeline_digest_goes_to_leaders_on_mondays(staff_user, leader_us
     [digest] = scan("weekly-pipeline", datetime.date(2026, 11, 23))  # a Monday
     assert digest.recipient == leader_user
     assert "线索" in digest.body  # the open stages with their counts
+
+
+@pytest.mark.parametrize(("language", "due", "why", "button"), [
+    ("", "到期：", "提醒规则", "打开记录"),
+    ("en", "Due: ", "You receive this because of the reminder rule", "Open the record")])
+def test_a_reminder_email_has_a_real_body_in_html_and_text_in_the_users_language(
+        staff_user, language, due, why, button):
+    """What is due and when, the record and a link to it, why the user got it (the rule and
+    whom it tells), in HTML with a plain-text part, in the language the user chose."""
+    Preference.objects.create(user=staff_user, email=True, language=language)
+    project = make_project(owner=staff_user, next_step_on=TODAY, name="邮件测试项目")
+    services.reminders_scan(today=TODAY, rules=[ReminderRule.objects.get(code="next-step-due")])
+    delivery = Delivery.objects.get()
+    services.delivery_send(delivery_id=delivery.pk)
+    [message] = mail.outbox
+    text = message.body
+    [(html, mime)] = message.alternatives
+    assert mime == "text/html"
+    link = f"/leads/projects/{project.pk}/"
+    for part in (text, html):
+        assert "邮件测试项目" in part and TODAY.isoformat() in part
+        assert due in part and why in part and link in part
+        assert reverse("notifications:preferences") in part
+    assert button in html and "<a href=" in html and "<a " not in text
+    assert 'lang="%s"' % (language or "zh-hans") in html
+    assert "邮件测试项目" in message.subject
