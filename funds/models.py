@@ -170,7 +170,7 @@ class Application(FieldConstraintsMixin, models.Model):
     state_changed_at = models.DateTimeField(_("in this state since"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("drafted by"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     objects = ApplicationQuerySet.as_manager()
@@ -233,7 +233,7 @@ class ApplicationDocument(models.Model):
     file = models.FileField(_("file"), upload_to="fund-documents/%Y/%m/")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("document")
@@ -325,7 +325,7 @@ class Disbursement(FieldConstraintsMixin, models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
     CONSTRAINT_FIELDS = {"disbursement_sign_matches_kind": "planned_amount",
                          "clawback_has_reason": "reason"}

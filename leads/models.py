@@ -177,8 +177,8 @@ class Company(FieldConstraintsMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["name_key", "name_initials"])
 
     objects = CompanyQuerySet.as_manager()
@@ -688,8 +688,8 @@ class Project(FieldConstraintsMixin, models.Model):
     reached_order = models.PositiveIntegerField(
         _("furthest stage reached (order)"), null=True, blank=True, editable=False,
         help_text=_("The highest order among the path stages (open, won) it has ever entered."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["entered_at", "reached_order"])
 
     objects = ProjectQuerySet.as_manager()
@@ -830,7 +830,7 @@ class FollowUp(models.Model):
     next_contact_on = models.DateField(_("next contact date"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     objects = FollowUpQuerySet.as_manager()
@@ -908,7 +908,7 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

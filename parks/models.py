@@ -216,7 +216,8 @@ class Unit(FieldConstraintsMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.park.code}·{self.code}" if self.park_id else self.code
+        # The park by its name (a reader knows 昆山元宇宙产业园, not its code ks_yunkun).
+        return f"{self.park.name} · {self.code}" if self.park_id else self.code
 
     @property
     def monthly_rent_per_m2(self) -> Decimal | None:
@@ -316,8 +317,8 @@ class Assignment(FieldConstraintsMixin, models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = AssignmentQuerySet.as_manager()

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.core.dates import Period
 from crm.core.figures import FigureList, cached_figures
@@ -77,8 +78,8 @@ class DashboardFilters:
 
 # --- Targets ----------------------------------------------------------------------------------
 UNITS = {
-    Metric.SPECIALISED_SMES: _("companies"),
-    Metric.LEADING_FIRMS: _("companies"),
+    Metric.SPECIALISED_SMES: pgettext_lazy("unit of a count", "companies"),
+    Metric.LEADING_FIRMS: pgettext_lazy("unit of a count", "companies"),
     Metric.SCENARIOS: _("projects"),
     Metric.CARRIER_AREA: "m²",
     Metric.INDUSTRY_OUTPUT: _("CNY 100M"),

@@ -95,7 +95,7 @@ class Reminder(models.Model):
     # so channels that leave the product send neither (channels.webhook_payload).
     confidential = models.BooleanField(_("confidential"), default=False)
     fanned_out = models.BooleanField(default=False, help_text="deliveries created")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     objects = ReminderQuerySet.as_manager()
@@ -141,7 +141,7 @@ class Delivery(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # With the id, the idempotency key every attempt at this delivery carries
     # (channels.idempotency_key): receivers can drop a re-send after a worker's crash.
     key = models.UUIDField(default=uuid.uuid4, editable=False)

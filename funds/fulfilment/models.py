@@ -121,8 +121,8 @@ class Agreement(FieldConstraintsMixin, models.Model):
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = AgreementQuerySet.as_manager()
@@ -322,7 +322,7 @@ class Actual(FieldConstraintsMixin, models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
