@@ -103,8 +103,8 @@ def leader_charts(dashboard) -> dict:
         "durations": hbar_chart(
             [DurationRow(x) for x in dashboard.durations], title=_("Median days in stage"),
             value=lambda r: r.median_days,
-            caption=lambda r: _("%(days)s days · %(n)s stays") % {"days": r.median_days,
-                                                                   "n": r.stays},
+            caption=lambda r: _("median %(days)s days · %(n)s stays") % {
+                "days": r.median_days, "n": r.stays},
             css_class=_stage_class),
     }
 

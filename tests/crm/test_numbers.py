@@ -65,3 +65,17 @@ def test_fund_pages_show_yuan_amounts_in_wan_like_the_dashboard(
     assert "2,000,000,000.00" not in page
     companies = client.get(reverse("leads:company-list")).content.decode()
     assert "2,000.00" in companies and ">2000.00<" not in companies
+
+
+def test_chinese_messages_end_in_full_width_punctuation():
+    """Django's own Chinese for a decimal's places ends in "." ("确认小数不超过 2 位."); ours
+    (crm/core/vendor_labels.py) ends as Chinese does."""
+    from django import forms
+
+    with translation.override("zh-hans"):
+        with pytest.raises(forms.ValidationError) as places:
+            forms.DecimalField(decimal_places=2).clean("1.234")
+        with pytest.raises(forms.ValidationError) as digits:
+            forms.DecimalField(max_digits=3, decimal_places=0).clean("12345")
+        assert places.value.messages == ["确认小数不超过 2 位。"]
+        assert digits.value.messages == ["确认总共不超过 3 个数字。"]
