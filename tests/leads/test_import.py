@@ -122,7 +122,8 @@ def test_chinese_headers_xlsx_dry_run_then_commit(staff_user):
     assert job.status == ImportJob.Status.VALIDATED, job.errors
     # The table stops at groups (中类): a class (小类) is filed under its group, and said so.
     assert job.errors == [{"row": 2, "column": "行业代码", "level": "notice",
-                           "message": "Class 3973 is filed under its group 397 电子器件制造."}]
+                           "message": "Class 3973 is filed under its group 397 Manufacture of "
+                                      "electronic devices."}]  # English names in English
     assert job.total_rows == 2
     assert Company.objects.count() == before  # a dry run writes nothing
 

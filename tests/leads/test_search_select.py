@@ -114,7 +114,7 @@ def test_form_renders_only_the_chosen_company_and_project(staff_user, client):
     # An optional choice keeps its empty option to clear it; a required one needs none.
     assert options(html, "id_company") == [(str(project.company_id), project.company.name)]
     assert options(html, "id_project") == [
-        ("", "---------"), (str(project.pk), f"元宇宙展厅（{project.company.name}）")]
+        ("", "请选择…"), (str(project.pk), f"元宇宙展厅（{project.company.name}）")]
     # The search box: labelled, asking the lookup, filling the select.
     assert re.search(r'id="id_company_search"[^>]*\saria-label="[^"]+"', html)
     assert f'hx-get="{reverse("leads:lookup-projects")}"' in html
@@ -290,7 +290,7 @@ def test_application_list_keeps_the_company_filter(make_user, client):
     # The filter form carries the choice on (the next filter or page keeps it).
     html = response.content.decode()
     form = html[html.index('<form class="filters"'):]
-    assert options(form, "id_company") == [("", "---------"), (str(mine.pk), mine.name)]
+    assert options(form, "id_company") == [("", "全部"), (str(mine.pk), mine.name)]
 
 
 # --- In the browser ---------------------------------------------------------------------------
