@@ -60,17 +60,22 @@ def link(url: str | None, inner: SafeString, label: str, count: int | None) -> S
     """A bar that opens its list; data-count is the number of projects the list must show."""
     if not url:
         return inner
-    return format_html('<a href="{}" class="chart-link" aria-label="{}" data-count="{}">{}</a>',
-                       url, label, count, inner)
+    # The name as the link's <title> (SVG's own way, shown as a tooltip too), not aria-label:
+    # an aria-label must contain the visible text, which a fitted label may cut short.
+    return format_html('<a href="{}" class="chart-link" data-count="{}"><title>{}</title>{}</a>',
+                       url, count, label, inner)
 
 
 def svg(width: float, height: float, title: str, body: SafeString, css: str = "", *,
         chart_id: str = "") -> SafeString:
+    # A chart whose bars are links is a group of links, not one image (an image cannot hold
+    # anything a user can act on).
+    role = "group" if 'class="chart-link"' in body else "img"
     return format_html(
-        '<div class="chart {}"{}><svg viewBox="0 0 {} {}" role="img" '
+        '<div class="chart {}"{}><svg viewBox="0 0 {} {}" role="{}" aria-label="{}" '
         'preserveAspectRatio="xMidYMid meet"><title>{}</title>{}</svg></div>',
         css, format_html(' id="{}"', chart_id) if chart_id else "", round(width),
-        round(height), title, body)
+        round(height), role, title, title, body)
 
 
 def hbar_chart(rows: Sequence, *, title: str, value: Callable = lambda r: r.count,

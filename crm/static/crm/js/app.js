@@ -93,13 +93,31 @@ document.addEventListener("change", (event) => {
           placeholder: select.dataset.placeholder || document.documentElement.dataset.chooseLabel || "",
           onItemAdd() { this.setTextboxValue(""); this.refreshOptions(false); },
         });
-        // The generated search box takes the field's label, for screen readers.
+        // tom-select points the <label> at its search box; the original select, still what
+        // the form posts, keeps its name for screen readers and checkers.
+        const name = label ? label.textContent.trim() : "";
         const input = select.parentElement.querySelector(".ts-control input");
-        if (input && label && !input.getAttribute("aria-label")) {
-          input.setAttribute("aria-label", label.textContent.trim());
+        if (name) {
+          select.setAttribute("aria-label", name);
+          if (input && !input.getAttribute("aria-label")) input.setAttribute("aria-label", name);
         }
       });
   };
   document.addEventListener("DOMContentLoaded", () => enhance(document));
   document.addEventListener("htmx:load", (event) => enhance(event.target));
+})();
+
+// A table wider than its frame scrolls sideways: the frame takes the keyboard focus, so the
+// table can be scrolled without a mouse (WCAG 2.1.1; axe's scrollable-region-focusable).
+(() => {
+  const focusable = (root) => {
+    root.querySelectorAll(".table-wrap").forEach((wrap) => {
+      if (wrap.scrollWidth > wrap.clientWidth || wrap.scrollHeight > wrap.clientHeight) {
+        wrap.tabIndex = 0;
+      }
+    });
+  };
+  document.addEventListener("DOMContentLoaded", () => focusable(document));
+  document.addEventListener("htmx:load", (event) => focusable(event.target));
+  window.addEventListener("resize", () => focusable(document));
 })();
