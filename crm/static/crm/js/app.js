@@ -107,11 +107,11 @@ document.addEventListener("change", (event) => {
   document.addEventListener("htmx:load", (event) => enhance(event.target));
 })();
 
-// A table wider than its frame scrolls sideways: the frame takes the keyboard focus, so the
-// table can be scrolled without a mouse (WCAG 2.1.1; axe's scrollable-region-focusable).
+// A table (or, on a phone, a chart) wider than its frame scrolls sideways: the frame takes the
+// keyboard focus, so it can be scrolled without a mouse (WCAG 2.1.1; axe's scrollable-region-focusable).
 (() => {
   const focusable = (root) => {
-    root.querySelectorAll(".table-wrap").forEach((wrap) => {
+    root.querySelectorAll(".table-wrap, .chart").forEach((wrap) => {
       if (wrap.scrollWidth > wrap.clientWidth || wrap.scrollHeight > wrap.clientHeight) {
         wrap.tabIndex = 0;
       }
