@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -176,15 +175,13 @@ class AvailabilityForm(forms.Form):
 
 
 class SearchedPeriodForm(forms.Form):
-    """The search a unit was opened from (?start=&last_day=&use=&project=): the unit page says
-    whether the unit is free then, prefills its booking form with the period, and links back to
-    the search as it was."""
+    """The search a unit was opened from (its query string): the unit page says whether the
+    unit is free for the searched period and prefills its booking form with it, for the
+    searched project if any. The rest of the search only travels back to the results."""
 
     start = forms.DateField(required=False)
     last_day = forms.DateField(required=False)
-    use = forms.ChoiceField(required=False, choices=[("", "")] + UnitUse.choices)
     project = forms.IntegerField(required=False, min_value=1)
-    park = forms.IntegerField(required=False, min_value=1)
 
     def period(self):
         """(start, last_day) when the query names a valid period, else None."""
@@ -194,14 +191,6 @@ class SearchedPeriodForm(forms.Form):
         if last_day and last_day < start:
             return None
         return start, last_day
-
-    def search_query(self) -> str:
-        """The query string of the search to go back to (only what it understood)."""
-        params = QueryDict(mutable=True)
-        for name, value in (self.cleaned_data if self.is_valid() else {}).items():
-            if value not in (None, ""):
-                params[name] = value.isoformat() if hasattr(value, "isoformat") else value
-        return params.urlencode()
 
 
 class ReserveForm(forms.Form):

@@ -212,7 +212,7 @@ def _render_unit(request, unit: Unit, *, form=None, status: int = 200):
         "history": history, "actions": actions, "can_book": can_book,
         "can_edit": can_book, "form": form if can_book else None,
         "searched": period and {
-            "start": period[0], "last_day": period[1], "query": searched.search_query(),
+            "start": period[0], "last_day": period[1], "query": _back(request.GET),
             "free": selectors.unit_free_between(unit=unit, start=period[0],
                                                 end=end_from_last_day(period[1]))},
     }, status=status)
@@ -358,27 +358,15 @@ def availability(request):
     return render(request, "parks/availability.html", {
         "form": form, "page": page, "querystring": querystring, "project": project,
         "reservable": reservable, "back": _back(data),
-        "unit_query": _search_for_unit(form) if form.is_valid() else "",
+        # A result's link carries the search to the unit page (SearchedPeriodForm reads it).
+        "unit_query": _back(data) if form.is_valid() else "",
         "hold_days": services.RESERVATION_HOLD_DAYS,
     })
 
 
-def _search_for_unit(form) -> str:
-    """What a result's link carries to the unit page: the searched period, use, park and
-    project (SearchedPeriodForm reads them there)."""
-    data = form.cleaned_data
-    params = QueryDict(mutable=True)
-    for name in ("start", "last_day", "use", "project"):
-        value = data.get(name)
-        if value not in (None, ""):
-            params[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    if data.get("park"):
-        params["park"] = data["park"].pk
-    return params.urlencode()
-
-
 def _back(data) -> str:
-    """The search as a query string, for the Reserve buttons to come back to on a clash."""
+    """The search as a query string: for the Reserve buttons to come back to on a clash, and
+    for a result's link to the unit page and that page's way back to the search."""
     params = QueryDict(mutable=True)
     for key, value in data.items():
         if key != "page" and value not in (None, ""):
