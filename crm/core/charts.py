@@ -22,9 +22,15 @@ from django.utils.translation import gettext as _
 DASH = "—"
 
 
+def is_wide(char: str) -> bool:
+    """A CJK glyph (from the CJK radicals on): twice a Latin letter's width, on a chart's
+    axis as in a spreadsheet's column."""
+    return ord(char) > 0x2E7F
+
+
 def text_width(text: str, size: float = 12) -> float:
     """A CJK glyph is about one em wide, Latin letters and digits about 0.6 em."""
-    return sum(size if ord(ch) > 0x2E7F else size * 0.6 for ch in str(text))
+    return sum(size if is_wide(ch) else size * 0.6 for ch in str(text))
 
 
 def fit(text: str, width: float, size: float = 12) -> str:

@@ -25,6 +25,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from crm.core.charts import is_wide
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -151,7 +153,7 @@ def _display_width(value) -> int:
         return len(f"{value:,.2f}")
     text = str(value)
     # CJK characters take two columns' width.
-    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+    return sum(2 if is_wide(char) else 1 for char in text)
 
 
 def export_limit() -> int:

@@ -23,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import registry, webhooks
-from .models import Severity
+from .models import Recipients, Severity
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 
@@ -83,7 +83,7 @@ def reminder_email(reminder, user) -> tuple[str, str, str]:
             # lazy label on each call, a sixth of a message's cost in bench/reminders_bench.py.
             "severity": Severity(reminder.severity).label,
             "link": absolute(reminder.link) if reminder.link else "",
-            "rule": rule.name, "recipients": rule.get_recipients_display(),
+            "rule": rule.name, "recipients": Recipients(rule.recipients).label,
             "settings_link": absolute(reverse("notifications:preferences")),
             "inbox_link": absolute(reverse("notifications:inbox")),
         }
