@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
-from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", BASE_DIR / "var"))
@@ -347,9 +346,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ApplicationStateEnum": "funds.models.State"},
 }
-
-# django-filter: an empty choice in a filter means "any", and says so (not "---------").
-FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
 
 # --- Celery -----------------------------------------------------------------------------------
 # Without a broker URL, kombu's filesystem transport passes messages through files under var/,

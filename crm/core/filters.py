@@ -18,10 +18,10 @@ BLANK_LABEL = "---------"
 
 
 class CrmFilterSet(django_filters.FilterSet):
-    """The product's FilterSet: an empty choice reads "All" (全部) rather than Django's
-    "---------", on the model choices too (django-filter's FILTERS_EMPTY_CHOICE_LABEL in
-    settings covers the plain ones). Multiple choices become searchable chips in the browser
-    (crm/static/crm/js/app.js, tom-select), so no list shows a raw multi-select."""
+    """The product's FilterSet: an empty choice reads "All" (全部) rather than Django's and
+    django-filter's "---------", on plain and model choices alike. Multiple choices become
+    searchable chips in the browser (crm/static/crm/js/app.js, tom-select), so no list shows a
+    raw multi-select."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
