@@ -33,6 +33,7 @@ urlpatterns = [
     path("dashboards/", include("crm.dashboards.urls")),
     path("inbox/", include("crm.notifications.urls")),
     path("audit/", include("crm.audit.urls")),
+    path("setup/", include("crm.core.urls_setup")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

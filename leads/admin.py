@@ -33,7 +33,7 @@ class StageAdmin(AccessRuleAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(LostReason)
-class LostReasonAdmin(admin.ModelAdmin):
+class LostReasonAdmin(SimpleHistoryAdmin):
     list_display = ("order", "code", "name", "is_active")
     list_display_links = ("code",)
     list_editable = ("order", "name", "is_active")

@@ -13,11 +13,13 @@ class LeadsConfig(AppConfig):
         from crm.core.schedule import every
         from crm.notifications.registry import register_confidential_name
 
-        from . import demo, reminders, signals  # noqa: F401  (demo seeder, rule kinds, signals)
+        # The demo seeder, the rule kinds, the signals and the settings screens plug in here.
+        from . import demo, reminders, setup_screens, signals  # noqa: F401
         from .models import Project, confidential_name
 
         # Robot messages to group chats name a confidential project by its id only.
         register_confidential_name(Project, confidential_name)
+        setup_screens.register()  # stages and lost reasons on the administrators' screens
         every(5 * 60, "leads.import_jobs_sweep_task", name="sweep-import-jobs")  # dead workers
 
         track("leads")  # its writes invalidate the figures that read it

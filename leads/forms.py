@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
+from crm.core.forms import ReferenceForm
 from crm.core.uploads import validate_upload
 from crm.core.widgets import SearchSelect
 
@@ -244,3 +245,28 @@ class FollowUpForm(forms.ModelForm):
                           if description else [])
         data["our_participants"] = list(data.get("our_participants") or [])
         return data
+
+
+# --- Administrators' settings screens (crm.core.setup_screens) ---------------------------------
+class StageForm(ReferenceForm):
+    class Meta:
+        model = Stage
+        fields = ["code", "name", "name_en", "kind", "order", "probability", "milestone",
+                  "requires_agreement", "requires_uscc", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Imports, the demo and the API name stages by code: it stays what it was.
+            self.fields["code"].disabled = True
+
+
+class LostReasonForm(ReferenceForm):
+    class Meta:
+        model = LostReason
+        fields = ["code", "name", "order", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["code"].disabled = True

@@ -76,3 +76,16 @@ class DayField(forms.DateField):
     def widget_attrs(self, widget):
         return {**super().widget_attrs(widget), "min": EARLIEST_DAY.isoformat(),
                 "max": LATEST_DAY.isoformat()}
+
+
+class ReferenceForm(forms.ModelForm):
+    """The form of an administrators' settings screen (crm.core.setup_screens). It only parses:
+    the model is validated once, by reference_save's full_clean, so the constraints' messages
+    land on their fields whichever door the row came through."""
+
+    def _post_clean(self):
+        pass
+
+    def service_kwargs(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items()
+                if name in self.fields and not self.fields[name].disabled}

@@ -21,6 +21,7 @@ class NavEntry:
     order: int = 100
     icon: str = "•"
     badge: str | None = None  # name of a context value holding a count, e.g. "unread_count"
+    url_kwargs: tuple[tuple[str, str], ...] = ()  # e.g. (("key", "stages"),) for setup:list
 
 
 @dataclass
@@ -41,7 +42,7 @@ class NavRegistry:
             if entry.roles is not None and not (entry.roles & roles):
                 continue
             try:
-                url = reverse(entry.url_name)
+                url = reverse(entry.url_name, kwargs=dict(entry.url_kwargs))
             except NoReverseMatch:
                 continue
             key = section_key(entry.section)

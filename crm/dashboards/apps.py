@@ -15,7 +15,7 @@ class DashboardsConfig(AppConfig):
         from crm.core.navigation import NavEntry, nav
         from crm.core.views import register_home_page
 
-        from . import demo, views  # noqa: F401  (demo registers its seeder)
+        from . import demo, setup_screens, views  # noqa: F401  (demo registers its seeder)
 
         track("dashboards")  # its writes invalidate the figures that read it
 
@@ -33,8 +33,7 @@ class DashboardsConfig(AppConfig):
                               views.reviews.required_roles, 40, "clipboard-check"))
         nav.register(NavEntry(section, _("Chain map"), "dashboards:chain",
                               views.chain.required_roles, 50, "network"))
-        nav.register(NavEntry(section, _("Plan targets"), "admin:dashboards_target_changelist",
-                              frozenset({Role.ADMINISTRATOR}), 60, "target"))
+        setup_screens.register()  # plan targets, edited on the administrators' screens
 
         grant(Role.ADMINISTRATOR, "dashboards.view_target", "dashboards.add_target",
               "dashboards.change_target", "dashboards.delete_target")

@@ -11,10 +11,12 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.dates import Period
+from crm.core.forms import ReferenceForm
 from leads.filters import ProjectFilter
 from leads.models import Industry
 from parks.models import Park
 
+from .models import Target
 from .selectors import DashboardFilters
 
 # A period longer than this would draw a monthly chart nobody can read (and costs a lot).
@@ -88,3 +90,16 @@ class DashboardFilterForm(forms.Form):
             return DashboardFilters(period=data["period"], park=data.get("park"),
                                     industry=data.get("industry"), owner=data.get("owner"))
         return DashboardFilters.this_year(self.today)
+
+
+class TargetForm(ReferenceForm):
+    """A plan target, typed in by an administrator (crm.core.setup_screens); its actual is
+    always computed (selectors.target_progress)."""
+
+    class Meta:
+        model = Target
+        fields = ["metric", "year_from", "year_to", "value", "park", "city", "source", "order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["park"].queryset = Park.objects.order_by("name")

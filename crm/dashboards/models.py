@@ -1,5 +1,6 @@
-"""Plan targets. Only the goal is typed in (by an administrator, in the admin); the actual is
-always computed from the data (selectors.target_progress), so nobody can "update" progress."""
+"""Plan targets. Only the goal is typed in (by an administrator, on the settings screen); the
+actual is always computed from the data (selectors.target_progress), so nobody can "update"
+progress."""
 
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm.core.models import FieldConstraintsMixin
 
@@ -51,6 +53,8 @@ class Target(FieldConstraintsMixin, models.Model):
     source = models.CharField(_("source"), max_length=200, blank=True,
                               help_text=_("The plan or document that sets the target."))
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # Who set or changed a goal, and from what: plan targets are what leaders are judged by.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("target")

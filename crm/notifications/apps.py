@@ -18,7 +18,9 @@ class NotificationsConfig(AppConfig):
         from crm.core.navigation import NavEntry, nav
         from crm.core.schedule import every
 
-        from . import digests  # noqa: F401  (registers the daily digest rule kind)
+        from . import digests, setup_screens  # noqa: F401  (registers the daily digest rule kind)
+
+        setup_screens.register()  # reminder rules on the administrators' screens
 
         track("notifications")  # its writes invalidate the figures that read it
 
