@@ -309,7 +309,7 @@ def project_board(request):
     columns = selectors.kanban_columns(user=request.user, filters=request.GET)
     filterset = selectors.project_list(user=request.user, filters=request.GET)
     return render(request, "leads/project_board.html", {
-        "columns": columns, "filter": filterset,
+        "columns": columns, "filter": filterset, "move_form": MoveForm(auto_id="move_%s"),
         "querystring": request.GET.urlencode(),
         "per_column": selectors.KANBAN_CARDS_PER_COLUMN,
     })

@@ -1,7 +1,7 @@
 """Pieces the apps' FilterSets share."""
 
 import django_filters
-from django.forms import NullBooleanSelect
+from django.forms import ModelChoiceField, NullBooleanSelect
 from django.utils.translation import gettext_lazy as _
 
 from .forms import DayField
@@ -28,6 +28,11 @@ class CrmFilterSet(django_filters.FilterSet):
         for form_field in self.form.fields.values():
             if getattr(form_field, "empty_label", None) == BLANK_LABEL:
                 form_field.empty_label = _("All")
+                if not isinstance(form_field, ModelChoiceField):
+                    # django-filter's plain ChoiceField gave its widget the choices at
+                    # construction, "---------" included; a model field's iterator reads the
+                    # label when the options are drawn.
+                    form_field.widget.choices = list(form_field.choices)
             if getattr(form_field.widget, "allow_multiple_selected", False):
                 form_field.widget.attrs.setdefault("data-placeholder", _("All"))
             if isinstance(form_field.widget, NullBooleanSelect):

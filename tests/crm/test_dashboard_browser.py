@@ -61,3 +61,41 @@ def test_leader_clicks_figures_and_lands_on_lists_of_that_size(
     page.wait_for_selector("#chain .chain-node")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "leader-dashboard.png"), full_page=True)
+
+
+SECTIONS = """() => [...document.querySelectorAll("[data-collapsible-sections] section.card")]
+  .map((card) => ({id: card.id,
+                   expanded: card.querySelector(".card-toggle")?.getAttribute("aria-expanded"),
+                   body: [...card.children].filter((c) => !c.matches(".card-header"))
+                       .some((c) => c.getBoundingClientRect().height > 0)}))"""
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_leader_dashboard_opens_as_a_list_of_sections(
+        live_server, browser_page, make_user):  # noqa: F811
+    leader = make_user(Role.LEADER)
+    make_project(owner=make_user(Role.INVESTMENT_STAFF), stage_code="negotiating")
+    page = browser_page
+    login(page, live_server, leader.username, TEST_PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/dashboards/overview/")
+    page.wait_for_selector("#fulfilment .card-toggle")  # the block htmx loads is set up too
+    phone = page.evaluate(SECTIONS)
+    assert len(phone) >= 15
+    assert all(s["expanded"] == "false" and not s["body"] for s in phone), phone
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3500, height  # 8,400 px with every section open
+
+    page.click("#targets .card-toggle")
+    opened = {s["id"]: s for s in page.evaluate(SECTIONS)}
+    assert opened["targets"]["expanded"] == "true" and opened["targets"]["body"]
+    assert not opened["pipeline"]["body"]
+
+    page.emulate_media(media="print")  # a printout has every section
+    assert all(s["body"] for s in page.evaluate(SECTIONS))
+    page.emulate_media(media="screen")
+
+    page.set_viewport_size({"width": 1440, "height": 900})  # a desk: everything open
+    page.goto(live_server.url + "/dashboards/overview/")
+    page.wait_for_selector("#fulfilment .card-toggle")
+    assert all(s["expanded"] == "true" and s["body"] for s in page.evaluate(SECTIONS))

@@ -598,6 +598,15 @@ def test_monthly_return(world, client_for, english):
     assert bands["300M–1B yuan"][2] == signed_before
     months = list(book["By month"].iter_rows(min_row=3, values_only=True))
     assert len(months) == month.month and months[-1][1] >= 1
+    # It goes to the office printer: A4, as wide as the page, the title and header on every
+    # page, numbered (issue 17, item 12).
+    for sheet in book:
+        assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4  # "9", as openpyxl names it
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.print_title_rows == "$1:$2"
+        assert sheet.oddFooter.center.text == "&P / &N"
+    assert book["Cohorts"].page_setup.orientation == "landscape"
 
 
 # --- API ----------------------------------------------------------------------------------------

@@ -26,6 +26,10 @@ def test_no_select_shows_django_dashes(client, make_user, url_name, role):
     assert response.status_code == 200
     assert "---------" not in html
     assert ">未知<" not in html  # a null-boolean filter's empty choice
+    # No filter invites a choice: left empty, each one means every value (plain choices too,
+    # such as the stage kind, whose widget is built before the label is set).
+    for filters in re.findall(r'<form class="filters".*?</form>', html, re.S):
+        assert "请选择…" not in filters
 
 
 def test_filters_say_all_and_forms_invite_a_choice(client, make_user):
@@ -34,6 +38,8 @@ def test_filters_say_all_and_forms_invite_a_choice(client, make_user):
     board = client.get(reverse("leads:project-list")).content.decode()
     assert re.search(r'<select name="owner"[^>]*>\s*<option value=""[^>]*>全部</option>', board)
     assert re.search(r'<select name="stage"[^>]*data-placeholder="全部"[^>]*multiple', board)
+    assert re.search(r'<select name="stage_kind"[^>]*>\s*<option value=""[^>]*>全部</option>',
+                     board)
     form = client.get(reverse("leads:project-create")).content.decode()
     assert re.search(r'<select name="channel"[^>]*>\s*<option value=""[^>]*>请选择…</option>',
                      form)

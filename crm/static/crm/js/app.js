@@ -121,3 +121,36 @@ document.addEventListener("change", (event) => {
   document.addEventListener("htmx:load", (event) => focusable(event.target));
   window.addEventListener("resize", () => focusable(document));
 })();
+
+// On a phone a long dashboard opens as the list of its sections' titles, each a button that
+// shows or hides its section (the leader dashboard was 8,400 px tall at 390 px wide). On a desk
+// every section stays open. A section htmx loads later (the fulfilment block) is set up too.
+(() => {
+  const PHONE = window.matchMedia("(max-width: 600px)");
+  const SECTIONS = "[data-collapsible-sections] section.card";
+  const setOpen = (card, open) => {
+    card.classList.toggle("is-collapsed", !open);
+    card.querySelector(".card-toggle")?.setAttribute("aria-expanded", String(open));
+  };
+  const setup = (card) => {
+    const title = card.querySelector(":scope > .card-header > .card-title");
+    if (!title || title.querySelector(".card-toggle")) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "card-toggle";
+    button.append(...title.childNodes);
+    title.append(button);
+    button.addEventListener("click", () => setOpen(card, card.classList.contains("is-collapsed")));
+    setOpen(card, !PHONE.matches);
+  };
+  const enhance = (root) => {
+    if (root.matches?.(SECTIONS)) setup(root);
+    root.querySelectorAll?.(SECTIONS).forEach(setup);
+  };
+  document.addEventListener("DOMContentLoaded", () => enhance(document));
+  document.addEventListener("htmx:load", (event) => enhance(event.target));
+  // Turned or widened to a desk's width: everything shows again.
+  PHONE.addEventListener("change", () => {
+    if (!PHONE.matches) document.querySelectorAll(SECTIONS).forEach((card) => setOpen(card, true));
+  });
+})();
