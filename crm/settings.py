@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     # The floor: shared by every app.
     "crm.core",
     "crm.accounts",
+    "crm.org",
     "crm.notifications",
     "crm.audit",
     # Business apps.

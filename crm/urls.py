@@ -12,6 +12,7 @@ admin.site.site_title = "招商引资管理平台"
 
 api_v1 = [
     path("", include("crm.accounts.api")),
+    path("", include("crm.org.api")),
     path("", include("leads.api")),
     path("", include("parks.api")),
     path("", include("funds.api")),

@@ -132,7 +132,8 @@ class ProjectSerializer(serializers.ModelSerializer):
                   "referrer", "agreed_investment", "fixed_asset_investment", "funds_arrived",
                   "expected_output", "expected_tax", "expected_jobs", "space_use",
                   "space_min_m2", "space_max_m2", "move_in_on", "intended_park", "next_step",
-                  "next_step_on", "contract_start_on", "confidential", "last_contact_on",
+                  "next_step_on", "contract_start_on", "confidential", "unit", "team",
+                  "last_contact_on",
                   "signed_on", "stage_entered_at", "created_at", "updated_at"]
         read_only_fields = ["last_contact_on", "signed_on", "stage_entered_at", "created_at",
                             "updated_at"]

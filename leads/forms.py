@@ -152,7 +152,8 @@ class ProjectForm(forms.ModelForm):
                   "agreed_investment_wan", "fixed_asset_wan", "funds_arrived_wan",
                   "expected_output_wan", "expected_tax_wan", "expected_jobs", "space_use",
                   "space_min_m2", "space_max_m2", "move_in_on", "intended_park", "next_step",
-                  "next_step_on", "contract_start_on", "agreement", "confidential"]
+                  "next_step_on", "contract_start_on", "agreement", "confidential", "unit",
+                  "team"]
         widgets = {"move_in_on": DATE_INPUT, "next_step_on": DATE_INPUT,
                    "contract_start_on": DATE_INPUT,
                    "collaborators": forms.SelectMultiple(attrs={"size": 4}),

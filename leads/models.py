@@ -410,6 +410,10 @@ class LostReason(models.Model):
 
 
 # --- Projects -----------------------------------------------------------------------------------
+# 专班 and departments work across units: a project is pursued in a city, district, park or by
+# the leading group, and followed by a 专班 (Project.team).
+UNIT_KINDS_NOT_PURSUING = ("team", "department")
+
 class Channel(models.TextChoices):
     ROADSHOW = "roadshow", _("Roadshow")
     DELEGATION = "delegation", _("Delegation")
@@ -678,6 +682,19 @@ class Project(FieldConstraintsMixin, models.Model):
     lost_reason = models.ForeignKey(LostReason, on_delete=models.PROTECT, null=True, blank=True,
                                     verbose_name=_("lost reason"))
     confidential = models.BooleanField(_("confidential"), default=False)
+    # Where in the organisation the project is pursued, and the 专班 that follows it, if one
+    # does (issue 15). Empty: not placed yet (projects created before the organisation, or
+    # whose owner belongs to no unit).
+    unit = models.ForeignKey(
+        "org.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
+        verbose_name=_("unit"), limit_choices_to=~Q(kind__in=UNIT_KINDS_NOT_PURSUING),
+        help_text=_("Where the project is pursued: the city, a district, a park or the leading "
+                    "group."))
+    team = models.ForeignKey(
+        "org.OrgUnit", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="team_projects", verbose_name=_("work team (专班)"),
+        limit_choices_to={"kind": "team"},
+        help_text=_("The 专班 that follows the project, if one does."))
     # Two facts the stage events already hold, kept on the row so the leaders' figures are
     # plain aggregates over projects instead of a correlated EXISTS over 700k events per
     # figure (issue 8: the dashboard took 27 s at 200k projects). leads.services writes them

@@ -15,6 +15,7 @@ from crm.core.exceptions import ConflictError
 from crm.core.figures import figures_changed
 from crm.core.permissions import require
 from crm.notifications.services import nudge_scan
+from crm.org.selectors import home_unit
 
 from . import permissions
 from .models import (
@@ -212,7 +213,7 @@ PROJECT_FIELDS = {
     "name", "channel", "referrer", "agreed_investment_wan", "fixed_asset_wan",
     "funds_arrived_wan", "expected_output_wan", "expected_tax_wan", "expected_jobs", "space_use",
     "space_min_m2", "space_max_m2", "move_in_on", "intended_park", "next_step", "next_step_on",
-    "contract_start_on", "agreement", "confidential",
+    "contract_start_on", "agreement", "confidential", "unit", "team",
 }
 
 
@@ -251,6 +252,9 @@ def project_create(*, by, company: Company, name: str, owner=None, stage: Stage 
     _check_holders(owner=owner, collaborators=collaborators)
     stage = stage or first_stage()
     at = at or timezone.now()
+    if fields.get("unit") is None:
+        # Pursued where its owner works, until someone places it elsewhere.
+        fields["unit"] = home_unit(owner)
     project = Project(company=company, name=name, owner=owner, stage=stage,
                       stage_entered_at=at, entered_at=at, reached_order=stage.path_order,
                       **fields)

@@ -13,7 +13,7 @@ save like any other write (crm.core.figures).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -66,6 +66,8 @@ class SetupScreen:
     # their history and the records pointing at them stay whole.
     deletable: bool = False
     list_related: tuple[str, ...] = field(default_factory=tuple)
+    # The rows in an order of their own (a tree read depth first), instead of the model's.
+    list_rows: Callable[[], Iterable[models.Model]] | None = None
 
     @property
     def app_label(self) -> str:
@@ -77,6 +79,8 @@ class SetupScreen:
     def rows(self):
         """Reference lists are short (a dozen stages, a few dozen targets): shown whole, in the
         model's own order, with what the columns read joined in."""
+        if self.list_rows is not None:
+            return self.list_rows()
         return self.model._default_manager.select_related(*self.list_related)
 
     def row_label(self, row) -> str:
