@@ -24,6 +24,7 @@ from crm.accounts.roles import Role, user_roles
 from crm.core.dates import Period, day_start
 from crm.core.fields import HttpsURLField
 from crm.core.models import BilingualNameMixin, FieldConstraintsMixin
+from crm.org.scopes import Reach, reach_of
 
 from .search import pinyin_initials
 from .uscc import normalize_company_name
@@ -554,13 +555,26 @@ def project_holders():
             .distinct().order_by("username"))
 
 
+def _reach_q(reach: Reach, involved: Q) -> Q:
+    """The filter form of crm.org.scopes.Reach.sees (the two are tested against each other)."""
+    units = Q(unit_id__in=reach.unit_ids) | Q(team_id__in=reach.unit_ids)
+    in_scope = Q() if reach.everything else units
+    secret = Q(pk__in=[])
+    if reach.leads:
+        secret = Q(unit_id__in=reach.led_unit_ids) | Q(team_id__in=reach.led_unit_ids)
+        if reach.everything:
+            secret |= Q(unit__isnull=True)
+    return involved | (in_scope & (Q(confidential=False) | secret))
+
+
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one access rule for projects (leads/permissions.py explains it)."""
         roles = user_roles(user)
         if not roles:
             return self.none()
-        if Role.LEADER in roles:
+        reach = reach_of(user, leads=Role.LEADER in roles)
+        if reach is None and Role.LEADER in roles:
             return self
         # Owner, or collaborator on a project whose ids are read first (one short query: the
         # projects one person helps on). Ids as constants let PostgreSQL combine the owner
@@ -569,6 +583,8 @@ class ProjectQuerySet(models.QuerySet):
         collaborating = list(Project.collaborators.through.objects.filter(user=user)
                              .values_list("project_id", flat=True))
         involved = Q(owner=user) | Q(pk__in=collaborating)
+        if reach is not None:
+            return self.filter(_reach_q(reach, involved))
         if Role.INVESTMENT_STAFF in roles:
             return self.filter(involved)
         # Administrators, park managers and fund reviewers read every project that is not
@@ -687,7 +703,8 @@ class Project(FieldConstraintsMixin, models.Model):
     # whose owner belongs to no unit).
     unit = models.ForeignKey(
         "org.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
-        verbose_name=_("unit"), limit_choices_to=~Q(kind__in=UNIT_KINDS_NOT_PURSUING),
+        verbose_name=pgettext_lazy("organisation", "unit"),
+        limit_choices_to=~Q(kind__in=UNIT_KINDS_NOT_PURSUING),
         help_text=_("Where the project is pursued: the city, a district, a park or the leading "
                     "group."))
     team = models.ForeignKey(

@@ -9,6 +9,7 @@ buttons a service would refuse.
   changes its team (a collaborator cannot take a project from its owner).
 - Leaders read everything, including confidential projects; they do not edit deals.
 - Administrators, park managers and fund reviewers read every non-confidential project.
+- Once people belong to units, their memberships' data scopes decide instead (crm/org/scopes.py).
 - Who may hold a project (own it or help on it) is leads.models.may_hold_projects.
 """
 

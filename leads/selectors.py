@@ -121,7 +121,7 @@ def project_list(*, user, filters=None):
 
 def project_get(*, user, pk: int) -> Project:
     return get_object_or_404(
-        project_queryset(user=user).select_related("lost_reason")
+        project_queryset(user=user).select_related("lost_reason", "unit", "team")
         .prefetch_related("collaborators"), pk=pk)
 
 

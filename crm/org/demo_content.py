@@ -38,7 +38,9 @@ UNITS = [
 ]
 
 # Each demo user's place: (username, unit code, position, data scope). Staff see their own
-# projects, as before units; leaders, reviewers and the administrator see everything.
+# projects (and their 专班's), as before units; park managers, reviewers and the
+# administrator see every project that is not confidential (matching space and reviewing
+# funds need them); each city's leader sees their city, confidential projects included.
 MEMBERSHIPS = [
     ("zhang.wei", "ks-hightech", "member", "own"),
     ("zhang.wei", "team-industrial", "member", "team"),
@@ -47,12 +49,12 @@ MEMBERSHIPS = [
     ("zhou.haoran", "team-commerce", "member", "team"),
     ("liu.yang", "nc-honggutan", "member", "own"),
     ("hu.xiaomei", "nc-honggutan", "member", "own"),
-    ("wang.jing", "ks-yunkun", "head", "unit"),
-    ("chen.lei", "ks-metapark", "head", "unit"),
-    ("xu.fang", "nc-honggutan", "member", "unit"),
-    ("sun.jianguo", "kunshan", "head", "all"),
-    ("sun.jianguo", "ks-leading-group", "head", "all"),
-    ("wu.hongmei", "nanchang", "head", "all"),
+    ("wang.jing", "ks-yunkun", "head", "all"),
+    ("chen.lei", "ks-metapark", "head", "all"),
+    ("xu.fang", "nc-honggutan", "member", "all"),
+    ("sun.jianguo", "kunshan", "head", "unit"),
+    ("sun.jianguo", "ks-leading-group", "head", "unit"),
+    ("wu.hongmei", "nanchang", "head", "unit"),
     ("zhao.min", "dept-industry", "member", "all"),
     ("huang.tao", "nanchang", "member", "all"),
     ("admin", "kunshan", "member", "all"),

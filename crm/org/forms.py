@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.accounts.models import User
 from crm.core.forms import ReferenceForm
@@ -41,7 +42,8 @@ class OrgUnitForm(ReferenceForm):
 
 
 class MembershipForm(ReferenceForm):
-    unit = UnitChoiceField(label=_("unit"), queryset=OrgUnit.objects.all())
+    unit = UnitChoiceField(label=pgettext_lazy("organisation", "unit"),
+                           queryset=OrgUnit.objects.all())
 
     class Meta:
         model = Membership

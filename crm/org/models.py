@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import user_roles
@@ -142,9 +143,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="memberships", verbose_name=_("user"))
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships",
-                             verbose_name=_("unit"))
-    role = models.CharField(_("position"), max_length=6, choices=Role.choices,
-                            default=Role.MEMBER)
+                             verbose_name=pgettext_lazy("organisation", "unit"))
+    role = models.CharField(pgettext_lazy("membership", "position"), max_length=6,
+                            choices=Role.choices, default=Role.MEMBER)
     scope = models.CharField(_("data scope"), max_length=4, choices=Scope.choices,
                              default=Scope.OWN)
     history = HistoricalRecords()

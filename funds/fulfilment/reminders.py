@@ -13,10 +13,9 @@ from datetime import date, timedelta
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from crm.accounts.models import User
-from crm.accounts.roles import Role
 from crm.notifications.models import Recipients
 from crm.notifications.registry import Due, register_rule_kind
+from leads.recipients import project_leaders, project_recipients
 
 from .models import MILESTONE_METRICS, Actual, Agreement, Obligation, Status
 
@@ -27,19 +26,6 @@ ACTUALS_MISSING_KIND = "fulfilment.actuals_missing"
 BREACHED_KIND = "fulfilment.breached"
 
 
-def _leaders() -> tuple[int, ...]:
-    return tuple(User.objects.filter(groups__name=Role.LEADER, is_active=True)
-                 .values_list("pk", flat=True))
-
-
-def _recipients(rule, owner_id: int, leaders) -> tuple[int, ...]:
-    if rule.recipients == Recipients.OWNER_AND_LEADERS:
-        return (owner_id, *leaders)
-    if rule.recipients == Recipients.LEADERS:
-        return leaders
-    return (owner_id,)
-
-
 def _obligations(records):
     return (records.select_related("agreement", "agreement__project")
             .order_by("pk"))
@@ -47,14 +33,14 @@ def _obligations(records):
 
 def _due(rule, obligation, due_on, title, leaders, body=""):
     project = obligation.agreement.project
-    return Due(record=obligation, recipient_ids=_recipients(rule, project.owner_id, leaders),
+    return Due(record=obligation, recipient_ids=project_recipients(rule, project, leaders),
                due_on=due_on, confidential=project.confidential, title=title, body=body,
                link=reverse("fulfilment:agreement-detail", args=[obligation.agreement_id]))
 
 
 @register_rule_kind(MILESTONE_DUE_KIND, "Agreement milestone due in N days", model=Obligation)
 def milestone_due(rule, today: date, records):
-    leaders = _leaders()
+    leaders = project_leaders()
     horizon = today + timedelta(days=rule.days)
     obligations = _obligations(records.filter(metric__in=MILESTONE_METRICS,
                                               due_on__gte=today, due_on__lte=horizon)
@@ -68,7 +54,7 @@ def milestone_due(rule, today: date, records):
 
 @register_rule_kind(MILESTONE_OVERDUE_KIND, "Agreement milestone overdue", model=Obligation)
 def milestone_overdue(rule, today: date, records):
-    leaders = _leaders()
+    leaders = project_leaders()
     obligations = _obligations(records.filter(metric__in=MILESTONE_METRICS,
                                               due_on__lt=today - timedelta(days=rule.days))
                                .exclude(status=Status.MET))
@@ -81,7 +67,7 @@ def milestone_overdue(rule, today: date, records):
 
 @register_rule_kind(BREACHED_KIND, "Agreement obligation breached", model=Obligation)
 def obligation_breached(rule, today: date, records):
-    leaders = _leaders()
+    leaders = project_leaders()
     obligations = _obligations(records.filter(status=Status.BREACHED,
                                               breached_on__lte=today))
     for obligation in obligations.iterator(chunk_size=CHUNK):
@@ -123,7 +109,7 @@ def actuals_missing(rule, today: date, records):
     agreements = records.select_related("project").order_by("pk")
     cutoff = today - timedelta(days=rule.days)
     # The default rule tells the owner; an administrator may add the leaders (rules are data).
-    leaders = _leaders() if rule.recipients != Recipients.OWNER else ()
+    leaders = project_leaders() if rule.recipients != Recipients.OWNER else []
     batch: list[tuple[Agreement, date, date]] = []
     for agreement in agreements.iterator(chunk_size=CHUNK):
         period = last_ended_period(agreement, cutoff)
@@ -145,7 +131,7 @@ def _missing(rule, batch: list[tuple[Agreement, date, date]], leaders):
         if (agreement.pk, start) in reported:
             continue
         project = agreement.project
-        yield Due(record=agreement, recipient_ids=_recipients(rule, project.owner_id, leaders),
+        yield Due(record=agreement, recipient_ids=project_recipients(rule, project, leaders),
                   due_on=end + timedelta(days=rule.days), confidential=project.confidential,
                   title=_("Actuals for %(start)s – %(end)s not reported: %(project)s") % {
                       "start": start, "end": end, "project": project.name},

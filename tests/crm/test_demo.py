@@ -34,7 +34,7 @@ def test_seed_demo_builds_the_world_once_and_is_idempotent():
     assert not Project.objects.filter(unit__isnull=True).exists()
     assert Project.objects.filter(team__kind="team").exists()
     assert Membership.objects.filter(user__username="sun.jianguo", unit=kunshan,
-                                     role="head", scope="all").exists()
+                                     role="head", scope="unit").exists()
     call_command("seed_demo", verbosity=0)
     assert _counts() == first
     # Every demo login works with the documented password.

@@ -598,8 +598,9 @@ def _many_units(size: int, manager):
 
 # Measured 9 (session, user, roles, the project and its collaborators, the park choices, count,
 # page, the managed parks) and 12 (session, user, roles, park choices and the chosen park, the
-# report's three, the expiring count and list, the trend's two); a little room for the floor.
-AVAILABILITY_MAX_QUERIES = 11
+# report's three, the expiring count and list, the trend's two); a little room for the floor;
+# and the read of the reader's memberships (their data scope: crm/org/scopes.py).
+AVAILABILITY_MAX_QUERIES = 12
 OCCUPANCY_MAX_QUERIES = 14
 
 
