@@ -7,6 +7,7 @@ from crm.accounts.models import User
 from crm.core.forms import ReferenceForm
 from crm.core.uploads import validate_upload
 from crm.core.widgets import SearchSelect
+from crm.org.selectors import unit_tree
 
 from .models import (
     ChainNode,
@@ -162,6 +163,12 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args, can_change_team: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = project_holders()
+        # Units as the tree reads (each under its parent), not in the order of their paths.
+        for name in ("unit", "team"):
+            field = self.fields[name]
+            units = unit_tree(field.queryset.select_related(None))
+            field.choices = [("", field.empty_label)] + [
+                (unit.pk, "　" * unit.depth + unit.label) for unit in units]
         self.fields["collaborators"].queryset = project_holders()
         self.fields["owner"].required = False
         self.fields["next_step"].required = True

@@ -211,3 +211,14 @@ def test_an_upgrade_places_everyone_in_a_default_unit_with_their_old_view(make_u
     # Run again (or with units already there) it adds nothing.
     importlib.import_module("crm.org.migrations.0002_default_unit").load(apps, None)
     assert OrgUnit.objects.count() == 1 and Membership.objects.filter(user=staff).count() == 1
+
+
+def test_the_project_form_offers_units_as_a_tree(client_for, make_user, tree):
+    staff = make_user(Role.INVESTMENT_STAFF)
+    form = client_for(staff).get(reverse("leads:project-create")).context["form"]
+    units = [(value, label) for value, label in form.fields["unit"].choices if value]
+    assert [value for value, _label in units] == [tree[k].pk for k in
+                                                  ("city", "east", "park", "west", "group")]
+    assert dict(units)[tree["park"].pk] == "　　元宇宙产业园"  # under its district
+    teams = [value for value, _label in form.fields["team"].choices if value]
+    assert teams == [tree["team"].pk]  # only a 专班 follows a project
