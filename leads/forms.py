@@ -7,7 +7,7 @@ from crm.accounts.models import User
 from crm.core.forms import ReferenceForm
 from crm.core.uploads import validate_upload
 from crm.core.widgets import SearchSelect
-from crm.org.selectors import unit_tree
+from crm.org.selectors import tree_choices
 
 from .models import (
     ChainNode,
@@ -166,9 +166,7 @@ class ProjectForm(forms.ModelForm):
         # Units as the tree reads (each under its parent), not in the order of their paths.
         for name in ("unit", "team"):
             field = self.fields[name]
-            units = unit_tree(field.queryset.select_related(None))
-            field.choices = [("", field.empty_label)] + [
-                (unit.pk, "　" * unit.depth + unit.label) for unit in units]
+            field.choices = tree_choices(field.queryset, field.empty_label)
         self.fields["collaborators"].queryset = project_holders()
         self.fields["owner"].required = False
         self.fields["next_step"].required = True

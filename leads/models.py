@@ -24,6 +24,7 @@ from crm.accounts.roles import Role, user_roles
 from crm.core.dates import Period, day_start
 from crm.core.fields import HttpsURLField
 from crm.core.models import BilingualNameMixin, FieldConstraintsMixin
+from crm.org.models import NOT_PURSUING_KINDS, OrgUnit
 from crm.org.scopes import Reach, reach_of
 
 from .search import pinyin_initials
@@ -411,9 +412,6 @@ class LostReason(models.Model):
 
 
 # --- Projects -----------------------------------------------------------------------------------
-# 专班 and departments work across units: a project is pursued in a city, district, park or by
-# the leading group, and followed by a 专班 (Project.team).
-UNIT_KINDS_NOT_PURSUING = ("team", "department")
 
 class Channel(models.TextChoices):
     ROADSHOW = "roadshow", _("Roadshow")
@@ -704,13 +702,13 @@ class Project(FieldConstraintsMixin, models.Model):
     unit = models.ForeignKey(
         "org.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
         verbose_name=pgettext_lazy("organisation", "unit"),
-        limit_choices_to=~Q(kind__in=UNIT_KINDS_NOT_PURSUING),
+        limit_choices_to=~Q(kind__in=NOT_PURSUING_KINDS),
         help_text=_("Where the project is pursued: the city, a district, a park or the leading "
                     "group."))
     team = models.ForeignKey(
         "org.OrgUnit", on_delete=models.PROTECT, null=True, blank=True,
         related_name="team_projects", verbose_name=_("work team (专班)"),
-        limit_choices_to={"kind": "team"},
+        limit_choices_to={"kind": OrgUnit.Kind.TEAM},
         help_text=_("The 专班 that follows the project, if one does."))
     # Two facts the stage events already hold, kept on the row so the leaders' figures are
     # plain aggregates over projects instead of a correlated EXISTS over 700k events per

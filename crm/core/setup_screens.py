@@ -130,18 +130,32 @@ def can_delete(user, screen: SetupScreen) -> bool:
     return screen.deletable and user.has_perm(screen.permission("delete"))
 
 
+# The refusals, shared by the write path below and the pages that offer its forms.
+def require_add(user, screen: SetupScreen) -> None:
+    require(can_add(user, screen), _("Only an administrator adds %(what)s.")
+            % {"what": screen.title})
+
+
+def require_change(user, screen: SetupScreen) -> None:
+    require(can_change(user, screen), _("Only an administrator changes %(what)s.")
+            % {"what": screen.title})
+
+
+def require_delete(user, screen: SetupScreen) -> None:
+    require(can_delete(user, screen), _("%(what)s cannot be deleted here.")
+            % {"what": screen.title})
+
+
 # --- The writes ---------------------------------------------------------------------------------
 @transaction.atomic
 def reference_save(*, screen: SetupScreen, by, instance: models.Model | None,
                    data: dict) -> models.Model:
     """Create (instance=None) or update one row of `screen` with the form's cleaned `data`."""
     if instance is None:
-        require(can_add(by, screen), _("Only an administrator adds %(what)s.")
-                % {"what": screen.title})
+        require_add(by, screen)
         instance = screen.model()
     else:
-        require(can_change(by, screen), _("Only an administrator changes %(what)s.")
-                % {"what": screen.title})
+        require_change(by, screen)
     for name, value in data.items():
         setattr(instance, name, value)
     instance.full_clean()
@@ -157,8 +171,7 @@ def reference_save(*, screen: SetupScreen, by, instance: models.Model | None,
 
 @transaction.atomic
 def reference_delete(*, screen: SetupScreen, by, instance: models.Model) -> None:
-    require(can_delete(by, screen), _("%(what)s cannot be deleted here.")
-            % {"what": screen.title})
+    require_delete(by, screen)
     try:
         with transaction.atomic():
             instance.delete()

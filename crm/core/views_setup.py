@@ -17,6 +17,9 @@ from .setup_screens import (
     can_view,
     reference_delete,
     reference_save,
+    require_add,
+    require_change,
+    require_delete,
     setup_screens,
 )
 from .views_helpers import add_service_error
@@ -73,23 +76,20 @@ def _form_view(request, screen, instance):
 
 def setup_create(request, key):
     screen = _visible(request, key)
-    require(can_add(request.user, screen), _("Only an administrator adds %(what)s.")
-            % {"what": screen.title})
+    require_add(request.user, screen)
     return _form_view(request, screen, None)
 
 
 def setup_edit(request, key, pk):
     screen = _visible(request, key)
-    require(can_change(request.user, screen), _("Only an administrator changes %(what)s.")
-            % {"what": screen.title})
+    require_change(request.user, screen)
     return _form_view(request, screen, get_object_or_404(screen.model, pk=pk))
 
 
 def setup_delete(request, key, pk):
     screen = _visible(request, key)
     row = get_object_or_404(screen.model, pk=pk)
-    require(can_delete(request.user, screen), _("%(what)s cannot be deleted here.")
-            % {"what": screen.title})
+    require_delete(request.user, screen)
     if request.method == "POST":
         label = screen.row_label(row)
         try:

@@ -6,21 +6,19 @@ from crm.accounts.models import User
 from crm.core.forms import ReferenceForm
 
 from .models import Membership, OrgUnit
-from .selectors import unit_tree
+from .selectors import tree_choices, tree_label
 
 
 class UnitChoiceField(forms.ModelChoiceField):
     """Units as a tree: each indented under its parent."""
 
     def label_from_instance(self, unit):
-        return "　" * unit.depth + unit.label
+        return tree_label(unit)
 
 
 def _tree_choices(field, queryset):
-    units = unit_tree(queryset)
     field.queryset = queryset
-    field.choices = [("", field.empty_label)] + [(u.pk, field.label_from_instance(u))
-                                                 for u in units]
+    field.choices = tree_choices(queryset, field.empty_label)
 
 
 class OrgUnitForm(ReferenceForm):

@@ -115,6 +115,11 @@ class OrgUnit(BilingualNameMixin, FieldConstraintsMixin, models.Model):
         return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
 
 
+# 专班 and departments work across units: a project is pursued in a city, a district, a park or
+# by the leading group, and may be followed by a 专班 (leads' Project.unit and Project.team).
+NOT_PURSUING_KINDS = (OrgUnit.Kind.TEAM, OrgUnit.Kind.DEPARTMENT)
+
+
 class MembershipQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Who belongs where, and what each one sees: for those who keep or lead the

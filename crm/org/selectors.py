@@ -1,6 +1,6 @@
 """Reads of the organisation. The tree is small, so it is read whole and ordered in Python."""
 
-from .models import Membership, OrgUnit
+from .models import NOT_PURSUING_KINDS, Membership, OrgUnit
 
 
 def unit_tree(queryset=None) -> list[OrgUnit]:
@@ -25,10 +25,20 @@ def unit_tree(queryset=None) -> list[OrgUnit]:
     return ordered
 
 
+def tree_label(unit: OrgUnit) -> str:
+    """A unit's name indented under its parent (ideographic spaces: one per level)."""
+    return "　" * unit.depth + unit.label
+
+
+def tree_choices(queryset, empty_label) -> list[tuple]:
+    """Choices for a select of units, as the tree reads."""
+    return [("", empty_label)] + [(unit.pk, tree_label(unit)) for unit in unit_tree(queryset)]
+
+
 def home_unit(user) -> OrgUnit | None:
-    """Where a person's new projects are pursued: the unit of their first membership that is
-    not a 专班 or a department (those work across units)."""
+    """Where a person's new projects are pursued: the unit of their first membership where
+    projects are pursued (not a 专班 or a department)."""
     membership = (Membership.objects.filter(user=user).select_related("unit")
-                  .exclude(unit__kind__in=[OrgUnit.Kind.TEAM, OrgUnit.Kind.DEPARTMENT])
+                  .exclude(unit__kind__in=NOT_PURSUING_KINDS)
                   .order_by("pk").first())
     return membership.unit if membership else None

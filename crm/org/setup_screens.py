@@ -6,11 +6,7 @@ from crm.core.setup_screens import Column, SetupScreen, setup_screens
 
 from .forms import MembershipForm, OrgUnitForm
 from .models import Membership, OrgUnit
-from .selectors import unit_tree
-
-
-def _indented(unit: OrgUnit) -> str:
-    return "　" * unit.depth + unit.label
+from .selectors import tree_label, unit_tree
 
 
 def register() -> None:
@@ -21,7 +17,7 @@ def register() -> None:
                       "work teams, and the departments, as a tree. A unit that still has units, "
                       "people or projects cannot be deleted: switch it off."),
         list_rows=lambda: unit_tree(OrgUnit.objects.select_related("parent")),
-        columns=(Column.field(OrgUnit, "name", value=_indented), Column.field(OrgUnit, "code"),
+        columns=(Column.field(OrgUnit, "name", value=tree_label), Column.field(OrgUnit, "code"),
                  Column.field(OrgUnit, "kind"), Column.field(OrgUnit, "order", numeric=True),
                  Column.field(OrgUnit, "is_active")),
     ))
